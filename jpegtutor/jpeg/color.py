@@ -1,0 +1,52 @@
+"""The JFIF colour transform (ITU-T T.871), float "teaching path".
+
+Full-range YCbCr as JPEG files store it: Y in ``[0, 1]`` like the input, Cb and Cr centred on
+0.5 (128/255). Tensors are ``(..., 3, H, W)``; every function works on batches.
+"""
+
+from __future__ import annotations
+
+import torch
+
+__all__ = ["RGB_TO_YCBCR", "rgb_to_y", "rgb_to_ycbcr", "ycbcr_to_rgb"]
+
+# Rows: Y, Cb, Cr as weighted sums of R, G, B (T.871, section 7).
+RGB_TO_YCBCR = torch.tensor(
+    [
+        [0.299, 0.587, 0.114],
+        [-0.168735892, -0.331264108, 0.5],
+        [0.5, -0.418687589, -0.081312411],
+    ],
+    dtype=torch.float64,
+)
+_OFFSET = torch.tensor([0.0, 128.0 / 255.0, 128.0 / 255.0], dtype=torch.float64)
+
+
+def _check(image: torch.Tensor, name: str) -> None:
+    if not isinstance(image, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor, got {type(image).__name__}")
+    if not image.is_floating_point():
+        raise TypeError(f"{name} must be a float tensor in [0, 1], got dtype {image.dtype}")
+    if image.ndim < 3 or image.shape[-3] != 3:
+        raise ValueError(f"{name} must have shape (..., 3, H, W), got {tuple(image.shape)}")
+
+
+def rgb_to_ycbcr(rgb: torch.Tensor) -> torch.Tensor:
+    """RGB ``(..., 3, H, W)`` in ``[0, 1]`` to full-range YCbCr ``(..., 3, H, W)`` (Cb, Cr centred on 128/255)."""
+    _check(rgb, "rgb")
+    matrix = RGB_TO_YCBCR.to(rgb)
+    return torch.einsum("ij,...jhw->...ihw", matrix, rgb) + _OFFSET.to(rgb)[:, None, None]
+
+
+def ycbcr_to_rgb(ycbcr: torch.Tensor) -> torch.Tensor:
+    """Inverse of :func:`rgb_to_ycbcr` (no clipping: out-of-gamut values stay out of ``[0, 1]``)."""
+    _check(ycbcr, "ycbcr")
+    inverse = torch.linalg.inv(RGB_TO_YCBCR).to(ycbcr)
+    return torch.einsum("ij,...jhw->...ihw", inverse, ycbcr - _OFFSET.to(ycbcr)[:, None, None])
+
+
+def rgb_to_y(rgb: torch.Tensor) -> torch.Tensor:
+    """Luma only: ``(..., 3, H, W)`` to ``(..., 1, H, W)``, ``Y = 0.299 R + 0.587 G + 0.114 B``."""
+    _check(rgb, "rgb")
+    weights = RGB_TO_YCBCR[0].to(rgb)
+    return torch.einsum("j,...jhw->...hw", weights, rgb).unsqueeze(-3)

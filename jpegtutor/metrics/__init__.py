@@ -1,0 +1,9 @@
+"""Image quality metrics. Every metric takes ``(B, 3, H, W)`` (or ``(3, H, W)``) float tensors in
+``[0, 1]`` and returns one value per image, ``(B,)``; mismatched shapes, wrong dtypes and
+out-of-range values raise a ``TypeError``/``ValueError`` that says what was wrong."""
+
+from .lpips import LPIPS, lpips
+from .psnr import mse, psnr, psnr_y
+from .ssim import ms_ssim, ssim
+
+__all__ = ["LPIPS", "lpips", "ms_ssim", "mse", "psnr", "psnr_y", "ssim"]
