@@ -2,8 +2,9 @@
 ``[0, 1]`` and returns one value per image, ``(B,)``; mismatched shapes, wrong dtypes and
 out-of-range values raise a ``TypeError``/``ValueError`` that says what was wrong."""
 
+from .bpp import bpp
 from .lpips import LPIPS, lpips
 from .psnr import mse, psnr, psnr_y
 from .ssim import ms_ssim, ssim
 
-__all__ = ["LPIPS", "lpips", "ms_ssim", "mse", "psnr", "psnr_y", "ssim"]
+__all__ = ["LPIPS", "bpp", "lpips", "ms_ssim", "mse", "psnr", "psnr_y", "ssim"]

@@ -1,0 +1,57 @@
+"""The reference JPEG codec: libjpeg(-turbo) through Pillow.
+
+Every result in the book is judged on files written and read by this codec, so that "JPEG" means
+the same thing as in any viewer. Part I builds our own codec and holds it to these functions bit
+for bit.
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from PIL import Image
+
+__all__ = ["SUBSAMPLINGS", "pillow_decode", "pillow_encode"]
+
+# Pillow's names for chroma subsampling: 0 = 4:4:4, 1 = 4:2:2, 2 = 4:2:0.
+SUBSAMPLINGS = {"4:4:4": 0, "4:2:2": 1, "4:2:0": 2}
+
+
+def _subsampling_code(subsampling: str) -> int:
+    aliases = {"444": "4:4:4", "422": "4:2:2", "420": "4:2:0"}
+    key = aliases.get(str(subsampling), str(subsampling))
+    if key not in SUBSAMPLINGS:
+        raise ValueError(f"subsampling must be one of {list(SUBSAMPLINGS)} (or 444/422/420), got {subsampling!r}")
+    return SUBSAMPLINGS[key]
+
+
+def pillow_encode(image: np.ndarray, quality: int, subsampling: str = "4:2:0", optimize: bool = False) -> bytes:
+    """Encode ``uint8 (H, W, 3)`` (or ``(H, W)`` greyscale) to baseline JPEG bytes with libjpeg.
+
+    ``quality``: int 1-100 (IJG scaling of the standard tables). ``subsampling``: "4:4:4", "4:2:2"
+    or "4:2:0" (ignored for greyscale). ``optimize``: optimized Huffman tables.
+    """
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
+        raise TypeError(f"image must be a uint8 NumPy array, got {type(image).__name__}"
+                        f"{'' if not isinstance(image, np.ndarray) else ' of dtype ' + str(image.dtype)}")
+    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)) or 0 in image.shape:
+        raise ValueError(f"image must have shape (H, W, 3) or (H, W) with H, W >= 1, got {image.shape}")
+    if isinstance(quality, bool) or not isinstance(quality, (int, np.integer)) or not 1 <= quality <= 100:
+        raise ValueError(f"quality must be an int from 1 to 100, got {quality!r}")
+    code = _subsampling_code(subsampling)
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, "JPEG", quality=int(quality), subsampling=code, optimize=bool(optimize))
+    return buffer.getvalue()
+
+
+def pillow_decode(data: bytes, mode: str = "RGB") -> np.ndarray:
+    """Decode JPEG bytes with libjpeg to ``uint8 (H, W, 3)`` (or ``(H, W)`` with ``mode="L"``)."""
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            if img.format != "JPEG":
+                raise ValueError(f"not a JPEG file (Pillow sees {img.format})")
+            img.load()
+            return np.asarray(img.convert(mode)).copy()
+    except OSError as exc:
+        raise ValueError(f"cannot decode JPEG data: {exc}") from exc
