@@ -203,7 +203,7 @@ def render_config(manifest: Manifest) -> str:
         "copyright": manifest.copyright,
         "only_build_toc_files": True,
         # The .md files are the reviewed sources; the site renders the paired .ipynb with outputs.
-        "exclude_patterns": ["_build", ".venv", "**.ipynb_checkpoints", "chapters/*.md", "README.md",
+        "exclude_patterns": ["_build", ".*", "**/.*", "**.ipynb_checkpoints", "chapters/*.md", "README.md",
                              "data", "tests", "jpegtutor"],
         "execute": {"execute_notebooks": "off"},
         "parse": {"myst_enable_extensions": ["colon_fence", "dollarmath", "amsmath", "substitution"]},
@@ -221,7 +221,7 @@ def render_config(manifest: Manifest) -> str:
         "repository": {"url": manifest.repository, "path_to_book": "", "branch": manifest.branch},
         "sphinx": {
             # MathJax from a local copy (the package sphinx-mathjax-offline), so math renders offline.
-            "extra_extensions": ["sphinx_mathjax_offline"],
+            "extra_extensions": ["sphinx-mathjax-offline"],
             "config": {"html_show_sourcelink": False, "suppress_warnings": ["mystnb.unknown_mime_type"]},
         },
     }
@@ -378,7 +378,7 @@ def build(root: str | os.PathLike | None = None, echo=print) -> Path:
     problems = check(manifest.root)
     if problems:
         raise RuntimeError("the book has drifted from book.toml:\n" + "\n".join(f"- {p}" for p in problems))
-    command = [sys.executable, "-m", "jupyter_book.cli.main", "build", str(manifest.root),
+    command = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(manifest.root),
                "--path-output", str(manifest.root), "--warningiserror", "--keep-going"]
     echo("running: " + " ".join(command))
     result = subprocess.run(command, cwd=manifest.root)
