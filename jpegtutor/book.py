@@ -186,7 +186,7 @@ def render_toc(manifest: Manifest) -> str:
     first, *rest = manifest.ready
     parts = []
     for title, chapters in manifest.parts:
-        files = [{"file": c.file} for c in chapters if c.ready and c is not first]
+        files = [{"file": c.file, "title": c.title} for c in chapters if c.ready and c is not first]
         if files:
             parts.append({"caption": title, "chapters": files})
     toc: dict = {"format": "jb-book", "root": first.file}
