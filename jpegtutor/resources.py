@@ -95,7 +95,8 @@ def download(url: str, dest: str | os.PathLike, *, sha256: str | None = None,
     try:
         try:
             with urllib.request.urlopen(url, timeout=60) as response, os.fdopen(fd, "wb") as out:
-                total = response.length
+                length = response.headers.get("Content-Length")
+                total = int(length) if length and length.isdigit() else None
                 bar = progress(None, total=total, desc=desc or dest.name, unit="B", unit_scale=True)
                 while block := response.read(1 << 16):
                     out.write(block)

@@ -3,7 +3,7 @@
 out-of-range values raise a ``TypeError``/``ValueError`` that says what was wrong."""
 
 from .bpp import bpp
-from .lpips import LPIPS, lpips
+from .lpips_network import LPIPS, lpips
 from .psnr import mse, psnr, psnr_y
 from .ssim import ms_ssim, ssim
 
