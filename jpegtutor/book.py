@@ -222,7 +222,8 @@ def render_config(manifest: Manifest) -> str:
         "sphinx": {
             # MathJax from a local copy (the package sphinx-mathjax-offline), so math renders offline.
             "extra_extensions": ["sphinx-mathjax-offline"],
-            "config": {"html_show_sourcelink": False, "suppress_warnings": ["mystnb.unknown_mime_type"]},
+            "config": {"html_show_sourcelink": False, "nb_render_markdown_format": "gfm",
+                       "suppress_warnings": ["mystnb.unknown_mime_type"]},
         },
     }
     return _yaml(config)
@@ -314,12 +315,14 @@ def chapter_table(root: str | os.PathLike | None = None) -> str:
     """The chapter map as a Markdown table (shown in the preface)."""
     manifest = load_manifest(root)
     gpu = {"none": "no", "optional": "optional", "required": "required"}
-    rows = ["| Part | Chapter | GPU | CPU time | Data | Status |", "|---|---|---|---|---|---|"]
+    rows = ["| Part | No. | Chapter | GPU | CPU time | Data | Status |", "|---|---|---|---|---|---|---|"]
     for part, chapters in manifest.parts:
-        for c in chapters:
+        for i, c in enumerate(chapters):
+            number = c.file.split("/")[-1].split("_")[0]
             minutes = f"~{max(1, round(c.cpu_budget_s / 60))} min"
             status = "available" if c.ready else "in preparation"
-            rows.append(f"| {part} | {c.title} | {gpu[c.gpu]} | {minutes} | {', '.join(c.datasets)} | {status} |")
+            rows.append(f"| {part if i == 0 else ''} | {number} | {c.title} | {gpu[c.gpu]} | {minutes} | "
+                        f"{', '.join(c.datasets)} | {status} |")
     return "\n".join(rows)
 
 

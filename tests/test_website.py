@@ -1,0 +1,115 @@
+"""The website, built and opened in a real (headless) browser, offline.
+
+Builds the site with Jupyter Book 1 exactly as `make book` does, serves `_build/html` on localhost,
+blocks every request that leaves this machine, and checks what a reader sees on the preface: the
+title, a rendered figure, the chapter navigation and typeset (not raw) math. A screenshot is kept in
+`_build/screenshots/preface.png`.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import shutil
+import subprocess
+import sys
+import threading
+
+import pytest
+
+CHROMIUM_CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+
+
+def _chromium() -> str | None:
+    for path in CHROMIUM_CANDIDATES:
+        if shutil.which(path):
+            return path
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def site(repo):
+    result = subprocess.run([sys.executable, "-m", "jpegtutor.cli", "book", "build"], cwd=repo,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    html = repo / "_build" / "html"
+    assert (html / "index.html").is_file()
+    return html
+
+
+def test_every_ready_chapter_has_a_page(site, repo):
+    from jpegtutor.book import load_manifest
+
+    for chapter in load_manifest(repo).ready:
+        assert (site / f"{chapter.file}.html").is_file(), chapter.file
+    assert (site / "_static" / "mathjax" / "tex-chtml.js").is_file(), "MathJax must be served locally"
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.mark.browser
+def test_preface_in_headless_chromium(server, repo):
+    executable = _chromium()
+    if executable is None:
+        pytest.skip("no Chromium here (Debian package `chromium`; .ci/run installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (jpegtutor[dev])")
+    blocked: list[str] = []
+    shots = repo / "_build" / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+
+        def offline_only(route):
+            if route.request.url.startswith(server):
+                route.continue_()
+            else:
+                blocked.append(route.request.url)
+                route.abort()
+
+        page.route("**/*", offline_only)
+        page.goto(server + "/index.html")  # redirects to the preface
+        page.wait_for_url("**/chapters/00_preface.html", timeout=30_000)
+        page.wait_for_selector("mjx-container", timeout=30_000)
+        page.wait_for_load_state("networkidle")
+
+        assert "Preface" in page.title()
+        assert page.locator("h1").first.inner_text().startswith("Preface")
+        # a matplotlib figure from the committed outputs, actually decoded by the browser
+        widths = page.eval_on_selector_all(
+            "div.cell_output img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+        assert widths and max(widths) > 300, widths
+        # chapter navigation and launch buttons
+        assert page.locator("nav.bd-docs-nav, nav#bd-docs-nav, .bd-sidebar-primary").count() > 0
+        from jpegtutor.book import load_manifest
+
+        sidebar = page.inner_text(".bd-sidebar-primary")
+        for chapter in load_manifest(repo).ready:
+            assert chapter.title in sidebar, f"{chapter.title!r} missing from the navigation"
+        assert page.locator(".bd-sidebar-primary a[href]").count() >= len(load_manifest(repo).ready)
+        # the chapter map is rendered as a table listing the planned chapters too
+        assert page.locator("table").count() >= 1 and "The 8x8 DCT" in page.inner_text("table")
+        # math is typeset by MathJax, no raw TeX left in the text
+        assert page.locator("mjx-container").count() >= 3
+        body = page.inner_text("article")
+        assert "\\frac" not in body and "$$" not in body
+        page.screenshot(path=str(shots / "preface.png"), full_page=False)
+        page.locator("mjx-container").first.scroll_into_view_if_needed()
+        page.screenshot(path=str(shots / "preface-math.png"), full_page=False)
+        browser.close()
+    assert (shots / "preface.png").stat().st_size > 20_000
+    assert not [u for u in blocked if "mathjax" in u.lower()], "MathJax must not come from the network"
