@@ -43,6 +43,14 @@ def test_every_ready_chapter_has_a_page(site, repo):
     for chapter in load_manifest(repo).ready:
         assert (site / f"{chapter.file}.html").is_file(), chapter.file
     assert (site / "_static" / "mathjax" / "tex-chtml.js").is_file(), "MathJax must be served locally"
+    # launch buttons open the committed notebooks (with outputs) on Colab and Binder
+    manifest = load_manifest(repo)
+    owner_repo = manifest.repository.split("github.com/")[1]
+    for chapter in manifest.ready:
+        page = (site / f"{chapter.file}.html").read_text()
+        assert (f"https://colab.research.google.com/github/{owner_repo}/blob/{manifest.branch}/"
+                f"{chapter.file}.ipynb") in page
+        assert f"mybinder.org/v2/gh/{owner_repo}/{manifest.branch}?urlpath=lab/tree/{chapter.file}.ipynb" in page
 
 
 @pytest.fixture(scope="module")
