@@ -1,0 +1,437 @@
+"""The codec: images to ``.jpg`` bytes and back, and the quantized DCT coefficients in between.
+
+``encode(image, quality)`` with ``exact=True`` (the default) writes the same bytes as libjpeg(-turbo)
+through Pillow, for any size, quality, subsampling and Huffman mode; ``exact=False`` uses the
+teaching path (float colour transform, box-filter subsampling, orthonormal DCT) and writes an
+equally valid, slightly different file. ``decode`` reproduces libjpeg's default decoding (integer
+IDCT, fancy upsampling) pixel for pixel. ``read_coefficients`` / ``write_coefficients`` expose the
+quantized coefficients (as ``jpeglib.read_dct`` does).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from . import markers
+from .color import rgb_to_ycbcr_libjpeg, ycbcr_to_rgb_libjpeg
+from .dct import dct2, fdct_islow, idct_islow
+from .errors import JPEGError
+from .huffman import (STD_AC_CHROMA, STD_AC_LUMA, STD_DC_CHROMA, STD_DC_LUMA, HuffmanTable, block_symbols,
+                      optimal_table, pack_bits)
+from .quant import quantize_libjpeg, tables_for_quality, validate_tables
+from .sampling import box_downsample, downsample_libjpeg, upsample_libjpeg
+from .zigzag import ZIGZAG, to_zigzag
+
+__all__ = ["Coefficients", "SAMPLING", "decode", "encode", "read_coefficients", "write_coefficients"]
+
+# Pillow's subsampling names to the luma sampling factors (h, v); chroma is always 1x1.
+SAMPLING = {"4:4:4": (1, 1), "4:2:2": (2, 1), "4:2:0": (2, 2)}
+_ALIASES = {"444": "4:4:4", "422": "4:2:2", "420": "4:2:0"}
+
+
+@dataclass
+class Coefficients:
+    """Quantized DCT coefficients of a JPEG image.
+
+    ``blocks[c]``: int16 ``(height_in_blocks, width_in_blocks, 8, 8)`` of component ``c`` in natural
+    order (no MCU padding: the same layout as ``jpeglib.read_dct``); ``tables``: ``(n, 8, 8)`` int32
+    quantization tables; ``table_of[c]``: the table index of component ``c``; ``sampling[c]``: ``(h, v)``.
+    """
+
+    height: int
+    width: int
+    blocks: list[np.ndarray]
+    tables: np.ndarray
+    table_of: list[int]
+    sampling: list[tuple[int, int]]
+    component_ids: list[int]
+
+
+def _sampling_factors(subsampling: str, channels: int) -> list[tuple[int, int]]:
+    key = _ALIASES.get(str(subsampling), str(subsampling))
+    if key not in SAMPLING:
+        raise ValueError(f"subsampling must be one of {list(SAMPLING)} (or 444/422/420), got {subsampling!r}")
+    # Pillow records the luma factors in the frame header even for greyscale (one block per MCU anyway)
+    return [SAMPLING[key]] if channels == 1 else [SAMPLING[key], (1, 1), (1, 1)]
+
+
+def _component_geometry(height, width, sampling):
+    hmax = max(h for h, _ in sampling)
+    vmax = max(v for _, v in sampling)
+    geometry = []
+    for h, v in sampling:
+        comp_w = -(-width * h // hmax)
+        comp_h = -(-height * v // vmax)
+        geometry.append((comp_h, comp_w, -(-comp_h // 8), -(-comp_w // 8)))
+    return hmax, vmax, geometry
+
+
+def _check_image(image) -> np.ndarray:
+    if not isinstance(image, np.ndarray):
+        raise TypeError(f"image must be a NumPy array, got {type(image).__name__}")
+    if image.dtype != np.uint8:
+        raise TypeError(f"image must have dtype uint8 (values 0-255), got {image.dtype}")
+    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (1, 3))):
+        raise ValueError(f"image must have shape (H, W, 3) or (H, W), got {image.shape}")
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise ValueError(f"image must be at least 1x1, got {image.shape[1]}x{image.shape[0]}")
+    if image.shape[0] > 65535 or image.shape[1] > 65535:
+        raise ValueError(f"JPEG images are at most 65535x65535, got {image.shape[1]}x{image.shape[0]}")
+    return image[..., 0] if image.ndim == 3 and image.shape[2] == 1 else image
+
+
+def _resolve_tables(quality, qtables, channels) -> np.ndarray:
+    if qtables is None:
+        if quality is None:
+            quality = 75
+        return tables_for_quality(quality)[: 1 if channels == 1 else 2]
+    tables = validate_tables(qtables)
+    if quality is not None:
+        raise ValueError("give either quality or qtables, not both (Pillow would scale the tables by the quality)")
+    return tables
+
+
+def encode(image: np.ndarray, quality: int | None = 75, subsampling: str = "4:2:0", optimize: bool = False,
+           qtables=None, exact: bool = True) -> bytes:
+    """Encode ``uint8 (H, W, 3)`` RGB or ``(H, W)`` greyscale to baseline JPEG bytes.
+
+    ``quality`` 1-100 (IJG scaling of the Annex K tables) or ``qtables``: one to three ``(8, 8)``
+    integer tables (1-255, natural order; component ``c`` uses table ``min(c, n - 1)``, as in Pillow).
+    ``subsampling``: "4:4:4", "4:2:2" or "4:2:0". ``optimize``: optimal Huffman tables. With
+    ``exact=True`` the bytes equal ``PIL.Image.save(..., "JPEG", quality=..., subsampling=...,
+    optimize=...)`` (or ``qtables=``).
+    """
+    image = _check_image(image)
+    if quality is not None and qtables is None:
+        tables_for_quality(quality)  # validates quality
+    channels = 1 if image.ndim == 2 else 3
+    sampling = _sampling_factors(subsampling, channels)
+    tables = _resolve_tables(quality if qtables is None else None, qtables, channels)
+    table_of = [min(c, len(tables) - 1) for c in range(channels)]
+    height, width = image.shape[:2]
+    coefficients = _forward(image, sampling, tables, table_of, exact)
+    ids = [1] if channels == 1 else [1, 2, 3]
+    return write_coefficients(Coefficients(height, width, coefficients, tables, table_of, sampling, ids),
+                              optimize=optimize)
+
+
+def _forward(image, sampling, tables, table_of, exact) -> list[np.ndarray]:
+    height, width = image.shape[:2]
+    hmax, vmax, geometry = _component_geometry(height, width, sampling)
+    if image.ndim == 2:
+        planes = [image]
+    elif exact:
+        ycc = rgb_to_ycbcr_libjpeg(image)
+        planes = [ycc[..., i] for i in range(3)]
+    else:
+        from .color import RGB_TO_YCBCR
+
+        ycc = image.astype(np.float64) @ RGB_TO_YCBCR.numpy().T + np.array([0.0, 128.0, 128.0])
+        planes = [ycc[..., i] for i in range(3)]
+    rows = -(-height // vmax) * vmax
+    out = []
+    for plane, (h, v), (comp_h, comp_w, hb, wb), t in zip(planes, sampling, geometry, table_of):
+        fh, fv = hmax // h, vmax // v
+        if exact:
+            padded = np.concatenate([plane, np.repeat(plane[-1:], rows - height, axis=0)], axis=0)
+            comp = downsample_libjpeg(padded, fh, fv, wb * 8)
+        else:
+            comp = np.clip(np.round(box_downsample(plane, fh, fv)), 0, 255)
+            comp = np.pad(comp, ((0, 0), (0, max(0, wb * 8 - comp.shape[1]))), mode="edge")[:, : wb * 8]
+        if comp.shape[0] < hb * 8:
+            comp = np.concatenate([comp, np.repeat(comp[-1:], hb * 8 - comp.shape[0], axis=0)], axis=0)
+        comp = comp[: hb * 8].astype(np.int64) - 128
+        blocks = comp.reshape(hb, 8, wb, 8).transpose(0, 2, 1, 3)
+        if exact:
+            q = quantize_libjpeg(fdct_islow(blocks.reshape(-1, 8, 8)), tables[t])
+        else:
+            coefs = dct2(blocks.reshape(-1, 8, 8).astype(np.float64))
+            q = (np.sign(coefs) * np.floor(np.abs(coefs) / tables[t] + 0.5)).astype(np.int32)
+        out.append(q.reshape(hb, wb, 8, 8).astype(np.int16))
+    return out
+
+
+def _mcu_grid(blocks: np.ndarray, h: int, v: int, mcus_y: int, mcus_x: int) -> np.ndarray:
+    """Pad a component's block grid to whole MCUs with libjpeg's dummy blocks (zero AC, DC copied)."""
+    hb, wb = blocks.shape[:2]
+    grid = np.zeros((mcus_y * v, mcus_x * h, 8, 8), dtype=np.int32)
+    grid[:hb, :wb] = blocks
+    if mcus_x * h > wb:  # right edge: DC of the last real block of the row
+        grid[:hb, wb:, 0, 0] = blocks[:, -1:, 0, 0]
+    for r in range(hb, mcus_y * v):  # bottom rows: DC of the MCU's last block in the row above
+        dc_above = grid[r - 1, h - 1::h, 0, 0]
+        grid[r, :, 0, 0] = np.repeat(dc_above, h)
+    return grid
+
+
+def _scan_order(coefs: Coefficients, interleaved: bool):
+    """All blocks of a scan in coding order: ``(blocks (N, 8, 8), component index (N,))``."""
+    hmax = max(h for h, _ in coefs.sampling)
+    vmax = max(v for _, v in coefs.sampling)
+    if not interleaved:
+        blocks = coefs.blocks[0]
+        return blocks.reshape(-1, 8, 8), np.zeros(blocks.shape[0] * blocks.shape[1], dtype=np.int64)
+    mcus_y = -(-coefs.height // (8 * vmax))
+    mcus_x = -(-coefs.width // (8 * hmax))
+    parts, comps = [], []
+    for c, (blocks, (h, v)) in enumerate(zip(coefs.blocks, coefs.sampling)):
+        grid = _mcu_grid(blocks, h, v, mcus_y, mcus_x)
+        # (mcus_y, v, mcus_x, h, 8, 8) -> (mcus_y, mcus_x, v * h blocks)
+        mcu = grid.reshape(mcus_y, v, mcus_x, h, 8, 8).transpose(0, 2, 1, 3, 4, 5).reshape(mcus_y, mcus_x, v * h, 8, 8)
+        parts.append(mcu)
+        comps.append(np.full(v * h, c))
+    order = np.concatenate(parts, axis=2).reshape(-1, 8, 8)
+    component = np.tile(np.concatenate(comps), mcus_y * mcus_x)
+    return order, component
+
+
+def write_coefficients(coefs: Coefficients, optimize: bool = False) -> bytes:
+    """Write a baseline JPEG file from quantized coefficients, with libjpeg's marker layout.
+
+    Standard Huffman tables (Annex K) or, with ``optimize``, optimal ones computed from the data.
+    """
+    n = len(coefs.blocks)
+    if n not in (1, 3):
+        raise ValueError(f"need 1 or 3 components, got {n}")
+    tables = validate_tables(coefs.tables)
+    for c, (blocks, t) in enumerate(zip(coefs.blocks, coefs.table_of)):
+        if blocks.ndim != 4 or blocks.shape[2:] != (8, 8):
+            raise ValueError(f"blocks[{c}] must have shape (rows, cols, 8, 8), got {blocks.shape}")
+        if not 0 <= t < len(tables):
+            raise ValueError(f"component {c} uses table {t}, but only {len(tables)} tables were given")
+    hmax, vmax, geometry = _component_geometry(coefs.height, coefs.width, coefs.sampling)
+    for c, (blocks, geo) in enumerate(zip(coefs.blocks, geometry)):
+        if blocks.shape[:2] != geo[2:]:
+            raise ValueError(f"blocks[{c}] has {blocks.shape[:2]} blocks, but a {coefs.width}x{coefs.height} "
+                             f"image with sampling {coefs.sampling[c]} needs {geo[2:]}")
+    interleaved = n > 1
+    ordered, component = _scan_order(coefs, interleaved)
+    slot = np.array([0 if c == 0 else 1 for c in range(n)])  # Huffman table slots, as libjpeg assigns them
+    symbols = block_symbols(to_zigzag(ordered), component, slot[component], slot[component])
+    used_slots = sorted(set(slot.tolist()))
+    huff: dict[tuple[int, int], HuffmanTable] = {}
+    for s in used_slots:
+        if optimize:
+            for is_ac in (0, 1):
+                pick = (symbols.table_id == s) & (symbols.is_ac == bool(is_ac))
+                huff[(is_ac, s)] = optimal_table(np.bincount(symbols.symbol[pick], minlength=256))
+        else:
+            huff[(0, s)] = STD_DC_LUMA if s == 0 else STD_DC_CHROMA
+            huff[(1, s)] = STD_AC_LUMA if s == 0 else STD_AC_CHROMA
+    code = np.zeros((2, 4, 256), dtype=np.int64)
+    length = np.zeros((2, 4, 256), dtype=np.int64)
+    for (is_ac, s), table in huff.items():
+        code[is_ac, s], length[is_ac, s] = table.codes()
+    cls = symbols.is_ac.astype(np.int64)
+    sym_len = length[cls, symbols.table_id, symbols.symbol]
+    if (sym_len == 0).any():
+        raise ValueError("a symbol has no Huffman code in the chosen table")
+    values = (code[cls, symbols.table_id, symbols.symbol] << symbols.extra_len) | symbols.extra
+    entropy = pack_bits(values, sym_len + symbols.extra_len)
+
+    out = [b"\xff\xd8", markers.jfif_app0()]
+    seen = []
+    for t in coefs.table_of:
+        if t not in seen:
+            seen.append(t)
+            out.append(markers.dqt(t, tables[t]))
+    ids = coefs.component_ids
+    out.append(markers.sof0(coefs.height, coefs.width,
+                            [(ids[c], h, v, coefs.table_of[c]) for c, (h, v) in enumerate(coefs.sampling)]))
+    for s in used_slots:
+        out.append(markers.dht(0, s, huff[(0, s)]))
+        out.append(markers.dht(1, s, huff[(1, s)]))
+    out.append(markers.sos([(ids[c], slot[c], slot[c]) for c in range(n)]))
+    out.append(entropy)
+    out.append(b"\xff\xd9")
+    return b"".join(out)
+
+
+# ------------------------------------------------------------------------------------------------
+# Decoding
+
+
+def _unstuff(data: bytes, start: int, end: int):
+    """Entropy-coded bytes of a scan split at restart markers: list of (bytes, file offsets, marker index)."""
+    chunk = np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start)
+    ff = np.flatnonzero(chunk[:-1] == 0xFF) if chunk.size > 1 else np.array([], dtype=np.int64)
+    pieces = []
+    keep = np.ones(chunk.size, dtype=bool)
+    boundaries = []
+    for i in ff:
+        nxt = chunk[i + 1]
+        if nxt == 0:
+            keep[i + 1] = False
+        elif 0xD0 <= nxt <= 0xD7:
+            keep[i] = keep[i + 1] = False
+            boundaries.append((i, int(nxt) - 0xD0))
+        elif nxt == 0xFF:
+            keep[i] = False
+    if chunk.size and chunk[-1] == 0xFF:
+        keep[-1] = False
+    cuts = [0] + [b + 2 for b, _ in boundaries] + [chunk.size]
+    labels = [None] + [m for _, m in boundaries]
+    for k in range(len(cuts) - 1):
+        lo, hi = cuts[k], (boundaries[k][0] if k < len(boundaries) else chunk.size)
+        sel = np.flatnonzero(keep[lo:hi]) + lo
+        pieces.append((chunk[sel].tobytes(), sel + start, labels[k]))
+    return pieces
+
+
+def _decode_scan(parsed: markers.Parsed, scan: markers.Scan, data: bytes, grids: dict, geometry):
+    frame = parsed.frame
+    comps = {c.id: (i, c) for i, c in enumerate(frame.components)}
+    hmax = max(c.h for c in frame.components)
+    vmax = max(c.v for c in frame.components)
+    luts = {}
+    for td, table in scan.dc_huffman.items():
+        luts[(0, td)] = [a.tolist() for a in table.lookup()]
+    for ta, table in scan.ac_huffman.items():
+        luts[(1, ta)] = [a.tolist() for a in table.lookup()]
+    members = [comps[cid] for cid in scan.component_ids]
+    if len(members) == 1:
+        idx, comp = members[0]
+        hb, wb = geometry[idx][2], geometry[idx][3]
+        units = [[(idx, r, c)] for r in range(hb) for c in range(wb)]
+    else:
+        mcus_y = -(-frame.height // (8 * vmax))
+        mcus_x = -(-frame.width // (8 * hmax))
+        units = []
+        for my in range(mcus_y):
+            for mx in range(mcus_x):
+                unit = []
+                for idx, comp in members:
+                    for v in range(comp.v):
+                        for h in range(comp.h):
+                            unit.append((idx, my * comp.v + v, mx * comp.h + h))
+                units.append(unit)
+    tables = {idx: (luts[(0, scan.dc_tables[k])], luts[(1, scan.ac_tables[k])])
+              for k, (idx, _) in enumerate(members)}
+    pieces = _unstuff(data, scan.data_start, scan.data_end)
+    interval = scan.restart_interval or len(units)
+    expected_pieces = -(-len(units) // interval) if units else 1
+    if len(pieces) < expected_pieces:
+        raise JPEGError(f"scan has {len(pieces) - 1} restart markers, expected {expected_pieces - 1}",
+                        scan.data_end)
+    zz_to_nat = _ZZ_TO_NATURAL
+    for k in range(expected_pieces):
+        payload, offsets, label = pieces[k]
+        if k > 0 and label != (k - 1) % 8:
+            raise JPEGError(f"restart marker RST{label} out of sequence (expected RST{(k - 1) % 8})",
+                            int(offsets[0]) - 2 if len(offsets) else scan.data_end)
+        reader_bytes = payload + b"\x00\x00\x00\x00"
+        n_bits = len(payload) * 8
+        pos = 0
+        pred = {}
+        for unit in units[k * interval:(k + 1) * interval]:
+            for idx, r, c in unit:
+                (dc_sym, dc_len), (ac_sym, ac_len) = tables[idx]
+                block = grids[idx][r, c]
+                peek = (int.from_bytes(reader_bytes[pos >> 3:(pos >> 3) + 4], "big") >> (16 - (pos & 7))) & 0xFFFF
+                ln = dc_len[peek]
+                if ln == 0:
+                    raise JPEGError("invalid Huffman code for a DC coefficient", _file_offset(offsets, pos, scan))
+                s = dc_sym[peek]
+                pos += ln
+                diff = 0
+                if s:
+                    if s > 11:
+                        raise JPEGError(f"DC coefficient category {s} is invalid", _file_offset(offsets, pos, scan))
+                    bits = (int.from_bytes(reader_bytes[pos >> 3:(pos >> 3) + 4], "big") >> (32 - (pos & 7) - s)) & ((1 << s) - 1)
+                    pos += s
+                    diff = bits if bits >> (s - 1) else bits - (1 << s) + 1
+                value = pred.get(idx, 0) + diff
+                pred[idx] = value
+                block[0] = value
+                i = 1
+                while i < 64:
+                    peek = (int.from_bytes(reader_bytes[pos >> 3:(pos >> 3) + 4], "big") >> (16 - (pos & 7))) & 0xFFFF
+                    ln = ac_len[peek]
+                    if ln == 0:
+                        raise JPEGError("invalid Huffman code for an AC coefficient", _file_offset(offsets, pos, scan))
+                    rs = ac_sym[peek]
+                    pos += ln
+                    run, s = rs >> 4, rs & 15
+                    if s == 0:
+                        if run == 15:
+                            i += 16
+                            continue
+                        break  # EOB
+                    i += run
+                    if i > 63:
+                        raise JPEGError("AC run goes past the end of the block", _file_offset(offsets, pos, scan))
+                    bits = (int.from_bytes(reader_bytes[pos >> 3:(pos >> 3) + 4], "big") >> (32 - (pos & 7) - s)) & ((1 << s) - 1)
+                    pos += s
+                    block[zz_to_nat[i]] = bits if bits >> (s - 1) else bits - (1 << s) + 1
+                    i += 1
+                if i > 64:
+                    raise JPEGError("ZRL goes past the end of the block", _file_offset(offsets, pos, scan))
+            if pos > n_bits:
+                raise JPEGError("entropy-coded data ends before the last block (truncated or corrupt)",
+                                _file_offset(offsets, n_bits - 1, scan))
+
+
+def _file_offset(offsets: np.ndarray, bit_pos: int, scan) -> int:
+    if len(offsets) == 0:
+        return scan.data_start
+    return int(offsets[min(bit_pos // 8, len(offsets) - 1)])
+
+
+_ZZ_TO_NATURAL = [int(x) for x in ZIGZAG]
+
+
+def _decode_coefficients(data: bytes):
+    parsed = markers.parse(data)
+    frame = parsed.frame
+    sampling = [(c.h, c.v) for c in frame.components]
+    hmax, vmax, geometry = _component_geometry(frame.height, frame.width, sampling)
+    mcus_y = -(-frame.height // (8 * vmax))
+    mcus_x = -(-frame.width // (8 * hmax))
+    grids = {i: np.zeros((mcus_y * c.v, mcus_x * c.h, 64), dtype=np.int32) for i, c in enumerate(frame.components)}
+    decoded = set()
+    for scan in parsed.scans:
+        _decode_scan(parsed, scan, data, grids, geometry)
+        decoded.update(scan.component_ids)
+    missing = [c.id for c in frame.components if c.id not in decoded]
+    if missing:
+        raise JPEGError(f"components {missing} are in the frame but in no scan", frame.offset)
+    return parsed, geometry, grids
+
+
+def read_coefficients(data: bytes) -> Coefficients:
+    """The quantized DCT coefficients and tables of a JPEG file (same values as ``jpeglib.read_dct``)."""
+    parsed, geometry, grids = _decode_coefficients(data)
+    frame = parsed.frame
+    blocks = [grids[i][: g[2], : g[3]].reshape(g[2], g[3], 8, 8).astype(np.int16) for i, g in enumerate(geometry)]
+    used = sorted({c.table for c in frame.components})
+    tables = np.stack([parsed.qtables[t] for t in range(max(used) + 1) if t in parsed.qtables]) \
+        if used == list(range(len(used))) else np.stack([parsed.qtables[t] for t in used])
+    table_of = [c.table if used == list(range(len(used))) else used.index(c.table) for c in frame.components]
+    return Coefficients(frame.height, frame.width, blocks, tables, table_of,
+                        [(c.h, c.v) for c in frame.components], [c.id for c in frame.components])
+
+
+def decode(data: bytes) -> np.ndarray:
+    """Decode a baseline JPEG file to ``uint8 (H, W, 3)`` RGB (or ``(H, W)`` greyscale) exactly as
+    libjpeg-turbo does by default (integer IDCT, fancy upsampling), i.e. as Pillow does."""
+    parsed, geometry, grids = _decode_coefficients(data)
+    frame = parsed.frame
+    hmax = max(c.h for c in frame.components)
+    vmax = max(c.v for c in frame.components)
+    planes = []
+    for i, comp in enumerate(frame.components):
+        grid = grids[i]
+        rows, cols = grid.shape[:2]
+        samples = idct_islow(grid.reshape(-1, 8, 8), parsed.qtables[comp.table])
+        plane = samples.reshape(rows, cols, 8, 8).transpose(0, 2, 1, 3).reshape(rows * 8, cols * 8)
+        comp_h, comp_w = geometry[i][:2]
+        plane = plane[:comp_h, :comp_w]
+        planes.append(upsample_libjpeg(plane, hmax // comp.h, vmax // comp.v, frame.height, frame.width))
+    if len(planes) == 1:
+        return planes[0].astype(np.uint8)
+    ycc = np.stack(planes, axis=-1).astype(np.uint8)
+    if parsed.adobe_transform == 0 and not parsed.jfif:
+        return ycc  # Adobe RGB-coded JPEG: no colour transform
+    return ycbcr_to_rgb_libjpeg(ycc)
