@@ -280,7 +280,8 @@ def _unstuff(data: bytes, start: int, end: int):
     return pieces
 
 
-def _decode_scan(parsed: markers.Parsed, scan: markers.Scan, data: bytes, grids: dict, geometry):
+def _decode_scan(parsed: markers.Parsed, scan: markers.Scan, data: bytes, grids: dict, geometry,
+                 bits_per_component: dict | None = None):
     frame = parsed.frame
     comps = {c.id: (i, c) for i, c in enumerate(frame.components)}
     hmax = max(c.h for c in frame.components)
@@ -327,6 +328,7 @@ def _decode_scan(parsed: markers.Parsed, scan: markers.Scan, data: bytes, grids:
         pred = {}
         for unit in units[k * interval:(k + 1) * interval]:
             for idx, r, c in unit:
+                block_start = pos
                 (dc_sym, dc_len), (ac_sym, ac_len) = tables[idx]
                 block = grids[idx][r, c]
                 peek = (int.from_bytes(reader_bytes[pos >> 3:(pos >> 3) + 4], "big") >> (16 - (pos & 7))) & 0xFFFF
@@ -368,6 +370,8 @@ def _decode_scan(parsed: markers.Parsed, scan: markers.Scan, data: bytes, grids:
                     i += 1
                 if i > 64:
                     raise JPEGError("ZRL goes past the end of the block", _file_offset(offsets, pos, scan))
+                if bits_per_component is not None:
+                    bits_per_component[idx] = bits_per_component.get(idx, 0) + pos - block_start
             if pos > n_bits:
                 raise JPEGError("entropy-coded data ends before the last block (truncated or corrupt)",
                                 _file_offset(offsets, n_bits - 1, scan))
@@ -382,7 +386,7 @@ def _file_offset(offsets: np.ndarray, bit_pos: int, scan) -> int:
 _ZZ_TO_NATURAL = [int(x) for x in ZIGZAG]
 
 
-def _decode_coefficients(data: bytes):
+def _decode_coefficients(data: bytes, bits_per_component: dict | None = None):
     parsed = markers.parse(data)
     frame = parsed.frame
     sampling = [(c.h, c.v) for c in frame.components]
@@ -392,7 +396,7 @@ def _decode_coefficients(data: bytes):
     grids = {i: np.zeros((mcus_y * c.v, mcus_x * c.h, 64), dtype=np.int32) for i, c in enumerate(frame.components)}
     decoded = set()
     for scan in parsed.scans:
-        _decode_scan(parsed, scan, data, grids, geometry)
+        _decode_scan(parsed, scan, data, grids, geometry, bits_per_component)
         decoded.update(scan.component_ids)
     missing = [c.id for c in frame.components if c.id not in decoded]
     if missing:
