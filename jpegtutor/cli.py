@@ -1,8 +1,11 @@
 """The ``jpegtutor`` command. Each subcommand is a thin layer over a package function.
 
-Commands (later parts of the book add encode, decode, inspect, simulate, rate, bench, eval, train,
-preedit; see DESIGN.md for the contract):
+Commands (later parts of the book add simulate, rate, bench, eval, train, preedit; see DESIGN.md
+for the contract):
 
+    jpegtutor encode IN OUT.jpg --quality Q [--subsampling 444|422|420] [--optimize] [--qtables T.json]
+    jpegtutor decode IN.jpg OUT.png
+    jpegtutor inspect IN.jpg [--json]
     jpegtutor book sync|check|build|list|execute
     jpegtutor data list|locate|verify
     jpegtutor metrics A B [--lpips alex|vgg] [--json]
@@ -77,6 +80,70 @@ def _data(args: argparse.Namespace) -> int:
     raise AssertionError(args.action)
 
 
+def _encode(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .image import read_image
+    from .jpeg import encode
+
+    qtables = None
+    if args.qtables:
+        try:
+            qtables = json.loads(Path(args.qtables).read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise ValueError(f"--qtables {args.qtables}: cannot read a JSON list of 8x8 tables ({exc})") from exc
+    image = read_image(args.input, mode="L" if args.grey else "RGB")
+    quality = None if qtables is not None else args.quality
+    data = encode(image, quality, args.subsampling, args.optimize, qtables=qtables, exact=args.mode == "exact")
+    Path(args.output).write_bytes(data)
+    h, w = image.shape[:2]
+    print(f"wrote {args.output}: {len(data):,} bytes, {8 * len(data) / (h * w):.4f} bpp ({w}x{h})")
+    return 0
+
+
+def _decode(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .image import write_image
+    from .jpeg import decode
+
+    image = decode(Path(args.input).read_bytes())
+    write_image(args.output, image)
+    print(f"wrote {args.output}: {image.shape[1]}x{image.shape[0]}")
+    return 0
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .jpeg import inspect
+
+    info = inspect(Path(args.input).read_bytes())
+    if args.json:
+        print(json.dumps(info))
+        return 0
+    print(f"{args.input}: {info['width']}x{info['height']}, {info['file_bytes']:,} bytes, {info['bpp']:.4f} bpp, "
+          f"{info['frame']}{', JFIF' if info['jfif'] else ''}")
+    print("segments:")
+    for seg in info["segments"]:
+        print(f"  {seg['marker']:20s} at {seg['offset']:8d}  {seg['length']:8d} bytes")
+    print("components:")
+    for c in info["components"]:
+        print(f"  id {c['id']}: sampling {c['h']}x{c['v']}, quantization table {c['qtable']}, "
+              f"{c['bits']:,} bits ({c['bpp']:.4f} bpp)")
+    print(f"headers: {info['header_bytes']:,} bytes; entropy-coded data: {info['entropy_bytes']:,} bytes "
+          f"(of which {info['padding_and_stuffing_bits']} bits padding and byte stuffing)")
+    for tid, table in info["qtables"].items():
+        print(f"quantization table {tid}:")
+        for row in table:
+            print("  " + " ".join(f"{v:3d}" for v in row))
+    for h in info["huffman"]:
+        print(f"Huffman {h['class']}{h['id']}: {h['symbols']} symbols, longest code {h['max_code_length']} bits")
+    if info["restart_interval"]:
+        print(f"restart interval: {info['restart_interval']} MCUs")
+    return 0
+
+
 def _metrics(args: argparse.Namespace) -> int:
     from .image import read_image, to_tensor
     from .metrics import lpips, ms_ssim, psnr, psnr_y, ssim
@@ -114,6 +181,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root", default=None, help="folder with book.toml (default: found from the working directory)")
     p.add_argument("--absolute", action="store_true", help="(list) print absolute paths")
     p.set_defaults(func=_book)
+
+    p = sub.add_parser("encode", help="encode an image to JPEG (byte-identical to libjpeg/Pillow by default)")
+    p.add_argument("input", help="image file (PNG, ...)")
+    p.add_argument("output", help="output .jpg")
+    p.add_argument("--quality", type=int, default=75, help="1-100 (default 75)")
+    p.add_argument("--subsampling", default="420", choices=["444", "422", "420", "4:4:4", "4:2:2", "4:2:0"])
+    p.add_argument("--optimize", action="store_true", help="optimized Huffman tables")
+    p.add_argument("--qtables", help="JSON file with a list of 8x8 integer tables (1-255, natural order)")
+    p.add_argument("--mode", choices=["exact", "teaching"], default="exact",
+                   help="exact: libjpeg's integer arithmetic (default); teaching: the float textbook path")
+    p.add_argument("--grey", action="store_true", help="encode as a greyscale JPEG")
+    p.set_defaults(func=_encode)
+
+    p = sub.add_parser("decode", help="decode a JPEG to PNG (pixel-identical to libjpeg/Pillow)")
+    p.add_argument("input", help=".jpg file")
+    p.add_argument("output", help="output .png")
+    p.set_defaults(func=_decode)
+
+    p = sub.add_parser("inspect", help="markers, tables, sampling factors and bits per component of a JPEG")
+    p.add_argument("input", help=".jpg file")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_inspect)
 
     p = sub.add_parser("data", help="find and verify the datasets")
     p.add_argument("action", choices=["list", "locate", "verify"])

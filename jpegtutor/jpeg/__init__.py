@@ -7,13 +7,13 @@ which makes :func:`encode` byte-identical to Pillow and :func:`decode` pixel-ide
 
 from .codec import SAMPLING, Coefficients, decode, encode, read_coefficients, write_coefficients
 from .color import rgb_to_y, rgb_to_ycbcr, rgb_to_ycbcr_libjpeg, ycbcr_to_rgb, ycbcr_to_rgb_libjpeg
-from .errors import JPEGError
+from .errors import JPEGError, JPEGWarning
 from .inspect import inspect
 from .quant import STD_CHROMA, STD_LUMA, quality_scale, tables_for_quality
 from .reference import pillow_decode, pillow_encode
 
 __all__ = [
-    "Coefficients", "JPEGError", "SAMPLING", "STD_CHROMA", "STD_LUMA", "decode", "encode", "inspect",
+    "Coefficients", "JPEGError", "JPEGWarning", "SAMPLING", "STD_CHROMA", "STD_LUMA", "decode", "encode", "inspect",
     "pillow_decode", "pillow_encode", "quality_scale", "read_coefficients", "rgb_to_y", "rgb_to_ycbcr",
     "rgb_to_ycbcr_libjpeg", "tables_for_quality", "write_coefficients", "ycbcr_to_rgb", "ycbcr_to_rgb_libjpeg",
 ]

@@ -10,6 +10,7 @@ quantized coefficients (as ``jpeglib.read_dct`` does).
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +18,7 @@ import numpy as np
 from . import markers
 from .color import rgb_to_ycbcr_libjpeg, ycbcr_to_rgb_libjpeg
 from .dct import dct2, fdct_islow, idct_islow
-from .errors import JPEGError
+from .errors import JPEGError, JPEGWarning
 from .huffman import (STD_AC_CHROMA, STD_AC_LUMA, STD_DC_CHROMA, STD_DC_LUMA, HuffmanTable, block_symbols,
                       optimal_table, pack_bits)
 from .quant import quantize_libjpeg, tables_for_quality, validate_tables
@@ -375,6 +376,11 @@ def _decode_scan(parsed: markers.Parsed, scan: markers.Scan, data: bytes, grids:
             if pos > n_bits:
                 raise JPEGError("entropy-coded data ends before the last block (truncated or corrupt)",
                                 _file_offset(offsets, n_bits - 1, scan))
+        extraneous = len(payload) - (pos + 7) // 8
+        if extraneous > 0:  # libjpeg warns the same way ("extraneous bytes before marker")
+            warnings.warn(JPEGWarning(f"corrupt JPEG data: {extraneous} extraneous bytes before the marker at "
+                                      f"byte offset {int(offsets[-1]) + 1 if len(offsets) else scan.data_end}"),
+                          stacklevel=3)
 
 
 def _file_offset(offsets: np.ndarray, bit_pos: int, scan) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["JPEGError"]
+__all__ = ["JPEGError", "JPEGWarning"]
 
 
 class JPEGError(ValueError):
@@ -16,3 +16,7 @@ class JPEGError(ValueError):
     def __init__(self, message: str, offset: int | None = None):
         self.offset = offset
         super().__init__(message if offset is None else f"{message} (at byte offset {offset})")
+
+
+class JPEGWarning(UserWarning):
+    """Data that libjpeg would also warn about but can still decode (e.g. extraneous bytes in a scan)."""

@@ -202,6 +202,8 @@ def optimal_table(frequencies: np.ndarray) -> HuffmanTable:
     freq = [int(f) for f in np.asarray(frequencies).ravel()[:256]] + [1]
     if len(freq) != 257:
         raise ValueError("frequencies must have 256 entries")
+    if sum(freq) >= 1_000_000_000:
+        raise ValueError("symbol counts must total less than 1e9 (libjpeg's limit)")
     nz_index = [i for i in range(257) if freq[i]]
     f = [freq[i] for i in nz_index]
     m = len(f)
