@@ -25,7 +25,7 @@ from .quant import quantize_libjpeg, tables_for_quality, validate_tables
 from .sampling import box_downsample, downsample_libjpeg, upsample_libjpeg
 from .zigzag import ZIGZAG, to_zigzag
 
-__all__ = ["Coefficients", "SAMPLING", "decode", "encode", "read_coefficients", "write_coefficients"]
+__all__ = ["Coefficients", "SAMPLING", "decode", "encode", "read_coefficients", "scan_order", "write_coefficients"]
 
 # Pillow's subsampling names to the luma sampling factors (h, v); chroma is always 1x1.
 SAMPLING = {"4:4:4": (1, 1), "4:2:2": (2, 1), "4:2:0": (2, 2)}
@@ -167,7 +167,7 @@ def _mcu_grid(blocks: np.ndarray, h: int, v: int, mcus_y: int, mcus_x: int) -> n
     return grid
 
 
-def _scan_order(coefs: Coefficients, interleaved: bool):
+def scan_order(coefs: Coefficients, interleaved: bool):
     """All blocks of a scan in coding order: ``(blocks (N, 8, 8), component index (N,))``."""
     hmax = max(h for h, _ in coefs.sampling)
     vmax = max(v for _, v in coefs.sampling)
@@ -208,7 +208,7 @@ def write_coefficients(coefs: Coefficients, optimize: bool = False) -> bytes:
             raise ValueError(f"blocks[{c}] has {blocks.shape[:2]} blocks, but a {coefs.width}x{coefs.height} "
                              f"image with sampling {coefs.sampling[c]} needs {geo[2:]}")
     interleaved = n > 1
-    ordered, component = _scan_order(coefs, interleaved)
+    ordered, component = scan_order(coefs, interleaved)
     slot = np.array([0 if c == 0 else 1 for c in range(n)])  # Huffman table slots, as libjpeg assigns them
     symbols = block_symbols(to_zigzag(ordered), component, slot[component], slot[component])
     used_slots = sorted(set(slot.tolist()))
