@@ -18,7 +18,8 @@ from PIL import Image
 
 from jpegtutor.image import read_image
 from jpegtutor.jpeg import JPEGError, JPEGWarning, decode, encode, inspect, read_coefficients, write_coefficients
-from jpegtutor.jpeg.bench import SWEEP_QUALITIES, pillow_bytes
+from jpegtutor.jpeg import pillow_encode
+from jpegtutor.jpeg.bench import SWEEP_QUALITIES
 
 SUBSAMPLINGS = ("4:4:4", "4:2:2", "4:2:0")
 
@@ -52,7 +53,7 @@ def test_encoder_is_byte_identical_to_pillow(images, quality):
         for subsampling in SUBSAMPLINGS:
             for optimize in (False, True):
                 ours = encode(image, quality, subsampling, optimize)
-                assert ours == pillow_bytes(image, quality, subsampling, optimize), (name, subsampling, optimize)
+                assert ours == pillow_encode(image, quality, subsampling, optimize), (name, subsampling, optimize)
 
 
 def test_full_size_images_are_byte_identical(shared):
@@ -60,15 +61,15 @@ def test_full_size_images_are_byte_identical(shared):
                           (shared / "data" / "live1" / "monarch.png", 20)):
         image = read_image(path)
         for subsampling in SUBSAMPLINGS:
-            assert encode(image, quality, subsampling) == pillow_bytes(image, quality, subsampling, False)
-        assert encode(image, quality, "4:2:0", True) == pillow_bytes(image, quality, "4:2:0", True)
+            assert encode(image, quality, subsampling) == pillow_encode(image, quality, subsampling, False)
+        assert encode(image, quality, "4:2:0", True) == pillow_encode(image, quality, "4:2:0", True)
 
 
 @pytest.mark.parametrize("quality", [1, 10, 50, 90, 100])
 def test_decoder_is_pixel_identical_to_pillow(images, quality):
     for name, image in images.items():
         for subsampling in SUBSAMPLINGS:
-            data = pillow_bytes(image, quality, subsampling, False)
+            data = pillow_encode(image, quality, subsampling, False)
             assert np.array_equal(decode(data), pil_decode(data)), (name, subsampling)
 
 
@@ -254,7 +255,7 @@ def test_cli_round_trip(tmp_path, images):
 
     result = run("encode", str(src), str(tmp_path / "o.jpg"), "--quality", "30", "--subsampling", "444", "--optimize")
     assert result.returncode == 0, result.stderr
-    assert (tmp_path / "o.jpg").read_bytes() == pillow_bytes(images["live1-crop"], 30, "4:4:4", True)
+    assert (tmp_path / "o.jpg").read_bytes() == pillow_encode(images["live1-crop"], 30, "4:4:4", True)
     assert run("decode", str(tmp_path / "o.jpg"), str(tmp_path / "o.png")).returncode == 0
     assert np.array_equal(read_image(tmp_path / "o.png"), pil_decode((tmp_path / "o.jpg").read_bytes()))
     info = json.loads(run("inspect", str(tmp_path / "o.jpg"), "--json").stdout)

@@ -26,16 +26,9 @@ from .. import data
 from ..image import read_image
 from ..runtime import progress
 from .codec import decode, encode, read_coefficients
+from .reference import SUBSAMPLINGS, pillow_encode
 
 SWEEP_QUALITIES = (1, 5, 10, 25, 50, 75, 90, 95, 100)
-SUBSAMPLING_CODES = {"4:4:4": 0, "4:2:2": 1, "4:2:0": 2}
-
-
-def pillow_bytes(image: np.ndarray, quality: int, subsampling: str, optimize: bool) -> bytes:
-    buffer = io.BytesIO()
-    Image.fromarray(image).save(buffer, "JPEG", quality=quality, subsampling=SUBSAMPLING_CODES[subsampling],
-                                optimize=optimize)
-    return buffer.getvalue()
 
 
 def _best(fn, repeat: int) -> float:
@@ -53,10 +46,10 @@ def speed(dataset: str = "kodak", limit: int | None = None, quality: int = 75, r
     rows = []
     for path in progress(paths, desc="speed"):
         image = read_image(path)
-        jpg = pillow_bytes(image, quality, "4:2:0", False)
+        jpg = pillow_encode(image, quality, "4:2:0", False)
         rows.append({
             "ours_encode_s": _best(lambda: encode(image, quality), repeat),
-            "pillow_encode_s": _best(lambda: pillow_bytes(image, quality, "4:2:0", False), repeat),
+            "pillow_encode_s": _best(lambda: pillow_encode(image, quality, "4:2:0", False), repeat),
             "ours_decode_s": _best(lambda: decode(jpg), repeat),
             "pillow_decode_s": _best(lambda: np.asarray(Image.open(io.BytesIO(jpg)).convert("RGB")), repeat),
         })
@@ -81,9 +74,9 @@ def sweep(datasets=("kodak", "live1"), limit: int | None = None, qualities=SWEEP
         for path in progress(paths, desc="sweep"):
             image = read_image(path)
             for quality in qualities:
-                for subsampling in SUBSAMPLING_CODES:
+                for subsampling in SUBSAMPLINGS:
                     for optimize in (False, True):
-                        reference = pillow_bytes(image, quality, subsampling, optimize)
+                        reference = pillow_encode(image, quality, subsampling, optimize)
                         ours = encode(image, quality, subsampling, optimize)
                         counts["files"] += 1
                         same = ours == reference

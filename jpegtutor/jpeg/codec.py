@@ -25,7 +25,7 @@ from .quant import quantize_libjpeg, tables_for_quality, validate_tables
 from .sampling import box_downsample, downsample_libjpeg, upsample_libjpeg
 from .zigzag import ZIGZAG, to_zigzag
 
-__all__ = ["Coefficients", "SAMPLING", "decode", "encode", "read_coefficients", "scan_order", "write_coefficients"]
+__all__ = ["Coefficients", "SAMPLING", "decode", "encode", "normalize_subsampling", "read_coefficients", "scan_order", "write_coefficients"]
 
 # Pillow's subsampling names to the luma sampling factors (h, v); chroma is always 1x1.
 SAMPLING = {"4:4:4": (1, 1), "4:2:2": (2, 1), "4:2:0": (2, 2)}
@@ -50,10 +50,16 @@ class Coefficients:
     component_ids: list[int]
 
 
-def _sampling_factors(subsampling: str, channels: int) -> list[tuple[int, int]]:
+def normalize_subsampling(subsampling: str) -> str:
+    """``"420"`` or ``"4:2:0"`` to ``"4:2:0"``; a clear ``ValueError`` for anything else."""
     key = _ALIASES.get(str(subsampling), str(subsampling))
     if key not in SAMPLING:
         raise ValueError(f"subsampling must be one of {list(SAMPLING)} (or 444/422/420), got {subsampling!r}")
+    return key
+
+
+def _sampling_factors(subsampling: str, channels: int) -> list[tuple[int, int]]:
+    key = normalize_subsampling(subsampling)
     # Pillow records the luma factors in the frame header even for greyscale (one block per MCU anyway)
     return [SAMPLING[key]] if channels == 1 else [SAMPLING[key], (1, 1), (1, 1)]
 

@@ -12,25 +12,19 @@ import io
 import numpy as np
 from PIL import Image
 
+from .codec import normalize_subsampling
+
 __all__ = ["SUBSAMPLINGS", "pillow_decode", "pillow_encode"]
 
-# Pillow's names for chroma subsampling: 0 = 4:4:4, 1 = 4:2:2, 2 = 4:2:0.
+# Pillow's codes for chroma subsampling: 0 = 4:4:4, 1 = 4:2:2, 2 = 4:2:0.
 SUBSAMPLINGS = {"4:4:4": 0, "4:2:2": 1, "4:2:0": 2}
-
-
-def _subsampling_code(subsampling: str) -> int:
-    aliases = {"444": "4:4:4", "422": "4:2:2", "420": "4:2:0"}
-    key = aliases.get(str(subsampling), str(subsampling))
-    if key not in SUBSAMPLINGS:
-        raise ValueError(f"subsampling must be one of {list(SUBSAMPLINGS)} (or 444/422/420), got {subsampling!r}")
-    return SUBSAMPLINGS[key]
 
 
 def pillow_encode(image: np.ndarray, quality: int, subsampling: str = "4:2:0", optimize: bool = False) -> bytes:
     """Encode ``uint8 (H, W, 3)`` (or ``(H, W)`` greyscale) to baseline JPEG bytes with libjpeg.
 
     ``quality``: int 1-100 (IJG scaling of the standard tables). ``subsampling``: "4:4:4", "4:2:2"
-    or "4:2:0" (ignored for greyscale). ``optimize``: optimized Huffman tables.
+    or "4:2:0" (greyscale: recorded in the header only). ``optimize``: optimized Huffman tables.
     """
     if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
         raise TypeError(f"image must be a uint8 NumPy array, got {type(image).__name__}"
@@ -39,7 +33,7 @@ def pillow_encode(image: np.ndarray, quality: int, subsampling: str = "4:2:0", o
         raise ValueError(f"image must have shape (H, W, 3) or (H, W) with H, W >= 1, got {image.shape}")
     if isinstance(quality, bool) or not isinstance(quality, (int, np.integer)) or not 1 <= quality <= 100:
         raise ValueError(f"quality must be an int from 1 to 100, got {quality!r}")
-    code = _subsampling_code(subsampling)
+    code = SUBSAMPLINGS[normalize_subsampling(subsampling)]
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, "JPEG", quality=int(quality), subsampling=code, optimize=bool(optimize))
     return buffer.getvalue()
