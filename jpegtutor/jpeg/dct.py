@@ -156,15 +156,23 @@ def _range_limit_table() -> np.ndarray:
 _RANGE_LIMIT = _range_limit_table()
 
 
-def idct_islow(coefficients: np.ndarray, table: np.ndarray) -> np.ndarray:
+def idct_islow(coefficients: np.ndarray, table: np.ndarray, wrap: bool = False) -> np.ndarray:
     """libjpeg's integer inverse DCT with dequantization and range limiting.
 
     ``coefficients``: quantized ``(N, 8, 8)`` integers; ``table``: ``(8, 8)`` quantization table.
     Returns ``uint8 (N, 8, 8)`` samples, equal to what libjpeg(-turbo) decodes.
+
+    Range limiting: libjpeg's C code looks the centred result up in a table indexed by
+    ``value & 1023`` (``wrap=True``), so absurd values from corrupt data wrap around;
+    libjpeg-turbo's SIMD code, which Pillow runs on x86-64 and Arm, saturates instead (the
+    default). Both agree for every value within [-512, 511], which covers all data an encoder
+    writes.
     """
     data = np.asarray(coefficients, dtype=np.int64) * np.asarray(table, dtype=np.int64)
     cols = _idct_1d([data[..., i, :] for i in range(8)], CONST_BITS - PASS1_BITS)  # columns first
     data = np.stack(cols, axis=-2)
     rows = _idct_1d([data[..., :, i] for i in range(8)], CONST_BITS + PASS1_BITS + 3)
     centred = np.stack(rows, axis=-1)
-    return _RANGE_LIMIT[centred & 1023]
+    if wrap:
+        return _RANGE_LIMIT[centred & 1023]
+    return np.clip(centred + 128, 0, 255).astype(np.uint8)
