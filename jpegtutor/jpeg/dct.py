@@ -13,6 +13,7 @@ coefficients and the table, dequantizes, and returns clamped 8-bit samples exact
 from __future__ import annotations
 
 import numpy as np
+import torch
 
 __all__ = ["dct2", "dct_matrix", "fdct_islow", "idct2", "idct_islow"]
 
@@ -60,8 +61,19 @@ def idct2(coefficients: np.ndarray) -> np.ndarray:
     return _C.T @ np.asarray(coefficients, dtype=np.float64) @ _C
 
 
-def _descale(x: np.ndarray, n: int) -> np.ndarray:
+def _descale(x, n: int):
     return (x + (1 << (n - 1))) >> n
+
+
+def _as_int64(a):
+    """Integer arrays for the exact path: NumPy int64, or torch int64 on the tensor's device."""
+    if isinstance(a, torch.Tensor):
+        return a.to(torch.int64)
+    return np.asarray(a, dtype=np.int64)
+
+
+def _stack(parts, axis: int):
+    return torch.stack(parts, axis) if isinstance(parts[0], torch.Tensor) else np.stack(parts, axis)
 
 
 def _fdct_1d(d: list[np.ndarray], first_pass: bool) -> list[np.ndarray]:
@@ -100,16 +112,17 @@ def _fdct_1d(d: list[np.ndarray], first_pass: bool) -> list[np.ndarray]:
     return out
 
 
-def fdct_islow(blocks: np.ndarray) -> np.ndarray:
-    """libjpeg's integer forward DCT of level-shifted samples ``(N, 8, 8)`` (values -128..127).
+def fdct_islow(blocks):
+    """libjpeg's integer forward DCT of level-shifted samples ``(..., 8, 8)`` (values -128..127).
 
-    Returns int64 ``(N, 8, 8)``, 8 times the orthonormal DCT, rounded as libjpeg rounds.
+    Works on NumPy arrays and on torch tensors (any device). Returns int64 ``(..., 8, 8)``, 8 times
+    the orthonormal DCT, rounded as libjpeg rounds.
     """
-    data = np.asarray(blocks, dtype=np.int64)
-    rows = _fdct_1d([data[..., :, i] for i in range(8)], first_pass=True)  # each (N, 8): over rows
-    data = np.stack(rows, axis=-1)
+    data = _as_int64(blocks)
+    rows = _fdct_1d([data[..., :, i] for i in range(8)], first_pass=True)  # each (..., 8): over rows
+    data = _stack(rows, -1)
     cols = _fdct_1d([data[..., i, :] for i in range(8)], first_pass=False)
-    return np.stack(cols, axis=-2)
+    return _stack(cols, -2)
 
 
 def _idct_1d(d: list[np.ndarray], shift: int) -> list[np.ndarray]:
@@ -156,11 +169,12 @@ def _range_limit_table() -> np.ndarray:
 _RANGE_LIMIT = _range_limit_table()
 
 
-def idct_islow(coefficients: np.ndarray, table: np.ndarray, wrap: bool = False) -> np.ndarray:
+def idct_islow(coefficients, table, wrap: bool = False):
     """libjpeg's integer inverse DCT with dequantization and range limiting.
 
-    ``coefficients``: quantized ``(N, 8, 8)`` integers; ``table``: ``(8, 8)`` quantization table.
-    Returns ``uint8 (N, 8, 8)`` samples, equal to what libjpeg(-turbo) decodes.
+    ``coefficients``: quantized ``(..., 8, 8)`` integers; ``table``: ``(8, 8)`` quantization table
+    (or any shape that broadcasts, e.g. ``(B, 1, 1, 8, 8)``). NumPy arrays or torch tensors.
+    Returns ``uint8 (..., 8, 8)`` samples, equal to what libjpeg(-turbo) decodes.
 
     Range limiting: libjpeg's C code looks the centred result up in a table indexed by
     ``value & 1023`` (``wrap=True``), so absurd values from corrupt data wrap around;
@@ -168,11 +182,15 @@ def idct_islow(coefficients: np.ndarray, table: np.ndarray, wrap: bool = False) 
     default). Both agree for every value within [-512, 511], which covers all data an encoder
     writes.
     """
-    data = np.asarray(coefficients, dtype=np.int64) * np.asarray(table, dtype=np.int64)
+    data = _as_int64(coefficients) * _as_int64(table)
     cols = _idct_1d([data[..., i, :] for i in range(8)], CONST_BITS - PASS1_BITS)  # columns first
-    data = np.stack(cols, axis=-2)
+    data = _stack(cols, -2)
     rows = _idct_1d([data[..., :, i] for i in range(8)], CONST_BITS + PASS1_BITS + 3)
-    centred = np.stack(rows, axis=-1)
+    centred = _stack(rows, -1)
+    if isinstance(centred, torch.Tensor):
+        if wrap:
+            return torch.from_numpy(_RANGE_LIMIT).to(centred.device)[centred & 1023]
+        return (centred + 128).clamp(0, 255).to(torch.uint8)
     if wrap:
         return _RANGE_LIMIT[centred & 1023]
     return np.clip(centred + 128, 0, 255).astype(np.uint8)
