@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from . import _array as A
+
 __all__ = ["RGB_TO_YCBCR", "rgb_to_y", "rgb_to_ycbcr", "rgb_to_ycbcr_libjpeg", "ycbcr_to_rgb", "ycbcr_to_rgb_libjpeg"]
 
 # Rows: Y, Cb, Cr as weighted sums of R, G, B (T.871, section 7).
@@ -65,20 +67,20 @@ def _fix16(x: float) -> int:
     return int(x * (1 << SCALEBITS) + 0.5)
 
 
-def rgb_to_ycbcr_libjpeg(rgb: np.ndarray) -> np.ndarray:
-    """libjpeg's RGB to YCbCr on ``uint8 (H, W, 3)``; returns ``uint8 (H, W, 3)`` (Y, Cb, Cr)."""
-    r, g, b = (rgb[..., i].astype(np.int64) for i in range(3))
+def rgb_to_ycbcr_libjpeg(rgb):
+    """libjpeg's RGB to YCbCr on 8-bit ``(..., 3)`` (NumPy or torch); returns ``uint8 (..., 3)`` (Y, Cb, Cr)."""
+    r, g, b = (A.as_int64(rgb[..., i]) for i in range(3))
     y = (_fix16(0.29900) * r + _fix16(0.58700) * g + _fix16(0.11400) * b + ONE_HALF) >> SCALEBITS
     cb = (-_fix16(0.16874) * r - _fix16(0.33126) * g + _fix16(0.5) * b + CBCR_OFFSET + ONE_HALF - 1) >> SCALEBITS
     cr = (_fix16(0.5) * r - _fix16(0.41869) * g - _fix16(0.08131) * b + CBCR_OFFSET + ONE_HALF - 1) >> SCALEBITS
-    return np.stack([y, cb, cr], axis=-1).astype(np.uint8)
+    return A.clip_uint8(A.stack([y, cb, cr], -1))
 
 
-def ycbcr_to_rgb_libjpeg(ycc: np.ndarray) -> np.ndarray:
-    """libjpeg's YCbCr to RGB on ``uint8 (H, W, 3)``; returns ``uint8 (H, W, 3)``, clamped to 0-255."""
-    y, cb, cr = (ycc[..., i].astype(np.int64) for i in range(3))
+def ycbcr_to_rgb_libjpeg(ycc):
+    """libjpeg's YCbCr to RGB on 8-bit ``(..., 3)`` (NumPy or torch); returns ``uint8 (..., 3)``, clamped to 0-255."""
+    y, cb, cr = (A.as_int64(ycc[..., i]) for i in range(3))
     cb, cr = cb - 128, cr - 128
     r = y + ((_fix16(1.40200) * cr + ONE_HALF) >> SCALEBITS)
     g = y + ((-_fix16(0.34414) * cb + ONE_HALF - _fix16(0.71414) * cr) >> SCALEBITS)
     b = y + ((_fix16(1.77200) * cb + ONE_HALF) >> SCALEBITS)
-    return np.clip(np.stack([r, g, b], axis=-1), 0, 255).astype(np.uint8)
+    return A.clip_uint8(A.stack([r, g, b], -1))

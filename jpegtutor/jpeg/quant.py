@@ -14,6 +14,9 @@ Tables are ``(8, 8)`` integer arrays in natural (row-major) order, as Pillow's `
 from __future__ import annotations
 
 import numpy as np
+import torch
+
+from . import _array as A
 
 __all__ = [
     "STD_CHROMA",
@@ -98,11 +101,17 @@ def quantize(coefficients: np.ndarray, table: np.ndarray) -> np.ndarray:
     return np.round(np.asarray(coefficients) / table).astype(np.int32)
 
 
-def quantize_libjpeg(dct8: np.ndarray, table: np.ndarray) -> np.ndarray:
-    """libjpeg-exact: integer DCT output ``(..., 8, 8)`` (scaled by 8) to quantized int32 coefficients."""
-    divisor = np.asarray(table, dtype=np.int64) * 8
-    magnitude = (np.abs(dct8).astype(np.int64) + (divisor >> 1)) // divisor
-    return (np.sign(dct8) * magnitude).astype(np.int32)
+def quantize_libjpeg(dct8, table):
+    """libjpeg-exact: integer DCT output ``(..., 8, 8)`` (scaled by 8) to quantized coefficients.
+
+    NumPy (returns int32) or torch (returns int64); ``table`` broadcasts against ``dct8``.
+    """
+    dct8 = A.as_int64(dct8)
+    divisor = A.as_int64(table) * 8
+    magnitude = (abs(dct8) + (divisor >> 1)) // divisor
+    signed = (dct8 > 0).to(torch.int64) - (dct8 < 0).to(torch.int64) if A.is_torch(dct8) else np.sign(dct8)
+    out = signed * magnitude
+    return out if A.is_torch(out) else out.astype(np.int32)
 
 
 def dequantize(quantized: np.ndarray, table: np.ndarray) -> np.ndarray:

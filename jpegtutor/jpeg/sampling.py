@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _array as A
+
 __all__ = ["box_downsample", "downsample_libjpeg", "nearest_upsample", "upsample_libjpeg"]
 
 
@@ -33,75 +35,72 @@ def nearest_upsample(plane: np.ndarray, fh: int, fv: int, height: int, width: in
     return np.repeat(np.repeat(plane, fv, axis=0), fh, axis=1)[:height, :width]
 
 
-def downsample_libjpeg(plane: np.ndarray, fh: int, fv: int, out_width: int) -> np.ndarray:
-    """libjpeg's ``h2v1``/``h2v2``/full-size downsampling of a ``uint8 (H, W)`` plane.
+def downsample_libjpeg(plane, fh: int, fv: int, out_width: int):
+    """libjpeg's ``h2v1``/``h2v2``/full-size downsampling of 8-bit planes ``(..., H, W)``.
 
-    ``H`` must already be a multiple of ``fv`` (libjpeg pads the row group first).
-    ``out_width``: the component's padded width (``width_in_blocks * 8``). Returns ``int32 (H // fv, out_width)``.
+    NumPy arrays or torch tensors. ``H`` must already be a multiple of ``fv`` (libjpeg pads the
+    row group first). ``out_width``: the component's padded width (``width_in_blocks * 8``).
+    Returns int64 ``(..., H // fv, out_width)``.
     """
-    h, w = plane.shape
+    w = plane.shape[-1]
     full = out_width * fh
-    wide = np.empty((h, max(full, w)), dtype=np.int32)
-    wide[:, :w] = plane
-    wide[:, w:] = plane[:, -1:]  # expand_right_edge
-    wide = wide[:, :full]
+    wide = A.extend_edge(A.as_int64(plane), full - w, -1)[..., :full]  # expand_right_edge
     if fh == 1 and fv == 1:
         return wide
+    index = A.arange_like(out_width, wide)
     if fh == 2 and fv == 1:
-        bias = np.tile([0, 1], out_width // 2 + 1)[:out_width]
-        return (wide[:, 0::2] + wide[:, 1::2] + bias) >> 1
+        return (wide[..., 0::2] + wide[..., 1::2] + (index & 1)) >> 1  # bias 0, 1, 0, 1, ...
     if fh == 2 and fv == 2:
-        bias = np.tile([1, 2], out_width // 2 + 1)[:out_width]
-        return (wide[0::2, 0::2] + wide[0::2, 1::2] + wide[1::2, 0::2] + wide[1::2, 1::2] + bias) >> 2
+        total = wide[..., 0::2, 0::2] + wide[..., 0::2, 1::2] + wide[..., 1::2, 0::2] + wide[..., 1::2, 1::2]
+        return (total + 1 + (index & 1)) >> 2  # bias 1, 2, 1, 2, ...
     raise ValueError(f"unsupported sampling ratio {fh}x{fv}; libjpeg's simple cases are 1x1, 2x1, 2x2")
 
 
-def _fancy_h(rows: np.ndarray, width: int) -> np.ndarray:
-    """h2v1 fancy upsampling of int rows ``(R, w)`` (``w > 2``) to ``(R, 2w)``."""
-    x = rows
-    out = np.empty((x.shape[0], 2 * x.shape[1]), dtype=np.int32)
-    left = np.concatenate([x[:, :1], x[:, :-1]], axis=1)
-    right = np.concatenate([x[:, 1:], x[:, -1:]], axis=1)
-    out[:, 0::2] = (3 * x + left + 1) >> 2
-    out[:, 1::2] = (3 * x + right + 2) >> 2
-    out[:, 0] = x[:, 0]  # first and last columns: the edge sample itself
-    out[:, -1] = x[:, -1]
-    return out
+def _interleave(even, odd, axis: int):
+    """Merge two arrays along a negative ``axis``: even[0], odd[0], even[1], odd[1], ..."""
+    stacked = A.stack([even, odd], axis)  # (..., n, 2, ...): the pair right after the merged axis
+    shape = list(even.shape)
+    shape[axis] *= 2
+    return stacked.reshape(shape)
 
 
-def _fancy_hv(plane: np.ndarray) -> np.ndarray:
-    """h2v2 fancy upsampling of an int plane ``(h, w)`` (``w > 2``) to ``(2h, 2w)``."""
-    above = np.concatenate([plane[:1], plane[:-1]], axis=0)
-    below = np.concatenate([plane[1:], plane[-1:]], axis=0)
-    out = np.empty((2 * plane.shape[0], 2 * plane.shape[1]), dtype=np.int32)
-    for v, other in ((0, above), (1, below)):
+def _fancy_h(x):
+    """h2v1 fancy upsampling of int rows ``(..., w)`` (``w > 2``) to ``(..., 2w)``."""
+    even = (3 * x + A.shift(x, -1, -1) + 1) >> 2  # first column gives x itself
+    odd = (3 * x + A.shift(x, -1, +1) + 2) >> 2  # last column gives x itself
+    return _interleave(even, odd, -1)
+
+
+def _fancy_hv(plane):
+    """h2v2 fancy upsampling of int planes ``(..., h, w)`` (``w > 2``) to ``(..., 2h, 2w)``."""
+    rows = []
+    for other in (A.shift(plane, -2, -1), A.shift(plane, -2, +1)):  # row above, row below
         colsum = 3 * plane + other  # vertical 3:1 mix, scaled by 4
-        left = np.concatenate([colsum[:, :1], colsum[:, :-1]], axis=1)
-        right = np.concatenate([colsum[:, 1:], colsum[:, -1:]], axis=1)
-        rows = out[v::2]
-        rows[:, 0::2] = (3 * colsum + left + 8) >> 4
-        rows[:, 1::2] = (3 * colsum + right + 7) >> 4
-        rows[:, 0] = (4 * colsum[:, 0] + 8) >> 4
-        rows[:, -1] = (4 * colsum[:, -1] + 7) >> 4
-    return out
+        even = (3 * colsum + A.shift(colsum, -1, -1) + 8) >> 4
+        odd = (3 * colsum + A.shift(colsum, -1, +1) + 7) >> 4
+        rows.append(_interleave(even, odd, -1))
+    return _interleave(rows[0], rows[1], -2)
 
 
-def upsample_libjpeg(plane: np.ndarray, fh: int, fv: int, height: int, width: int) -> np.ndarray:
-    """libjpeg-turbo's default upsampling of a decoded component to the image size.
+def upsample_libjpeg(plane, fh: int, fv: int, height: int, width: int):
+    """libjpeg-turbo's default upsampling of decoded components to the image size.
 
-    ``plane``: the component's real samples ``(ceil(height * v / vmax), ceil(width * h / hmax))``
-    (``fh = hmax / h``, ``fv = vmax / v``). Returns ``int32 (height, width)``.
+    ``plane``: the component's real samples ``(..., ceil(height * v / vmax), ceil(width * h / hmax))``
+    (``fh = hmax / h``, ``fv = vmax / v``), NumPy or torch. Returns int64 ``(..., height, width)``.
     """
-    plane = np.asarray(plane, dtype=np.int32)
+    plane = A.as_int64(plane)
     if (fh, fv) == (1, 1):
-        return plane[:height, :width]
+        return plane[..., :height, :width]
     if (fh, fv) == (1, 2):  # h1v2: vertical triangle filter, bias 1 (above) and 2 (below)
-        above = np.concatenate([plane[:1], plane[:-1]], axis=0)
-        below = np.concatenate([plane[1:], plane[-1:]], axis=0)
-        out = np.empty((2 * plane.shape[0], plane.shape[1]), dtype=np.int32)
-        out[0::2] = (3 * plane + above + 1) >> 2
-        out[1::2] = (3 * plane + below + 2) >> 2
-        return out[:height, :width]
-    if (fh, fv) in ((2, 1), (2, 2)) and plane.shape[1] > 2:
-        return (_fancy_h(plane, width) if fv == 1 else _fancy_hv(plane))[:height, :width]
-    return nearest_upsample(plane, fh, fv, height, width)  # libjpeg replicates in the other cases
+        up = (3 * plane + A.shift(plane, -2, -1) + 1) >> 2
+        down = (3 * plane + A.shift(plane, -2, +1) + 2) >> 2
+        return _interleave(up, down, -2)[..., :height, :width]
+    if (fh, fv) in ((2, 1), (2, 2)) and plane.shape[-1] > 2:
+        return (_fancy_h(plane) if fv == 1 else _fancy_hv(plane))[..., :height, :width]
+    return _repeat(plane, fh, fv)[..., :height, :width]  # libjpeg replicates in the other cases
+
+
+def _repeat(plane, fh: int, fv: int):
+    if A.is_torch(plane):
+        return plane.repeat_interleave(fv, dim=-2).repeat_interleave(fh, dim=-1)
+    return np.repeat(np.repeat(plane, fv, axis=-2), fh, axis=-1)

@@ -1,0 +1,60 @@
+"""Tiny helpers that let the libjpeg-exact integer code run on NumPy arrays and torch tensors alike.
+
+The exact path is written once; the codec calls it with NumPy arrays, the differentiable simulator
+(Part II) with torch tensors on any device.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+
+def is_torch(a) -> bool:
+    return isinstance(a, torch.Tensor)
+
+
+def as_int64(a):
+    return a.to(torch.int64) if is_torch(a) else np.asarray(a, dtype=np.int64)
+
+
+def stack(parts, axis: int):
+    return torch.stack(parts, axis) if is_torch(parts[0]) else np.stack(parts, axis)
+
+
+def cat(parts, axis: int):
+    return torch.cat(parts, axis) if is_torch(parts[0]) else np.concatenate(parts, axis)
+
+
+def clip_uint8(a):
+    return a.clamp(0, 255).to(torch.uint8) if is_torch(a) else np.clip(a, 0, 255).astype(np.uint8)
+
+
+def arange_like(n: int, like):
+    return torch.arange(n, device=like.device, dtype=torch.int64) if is_torch(like) else np.arange(n, dtype=np.int64)
+
+
+def extend_edge(a, count: int, axis: int):
+    """Append ``count`` copies of the last slice along ``axis`` (libjpeg's edge replication)."""
+    if count <= 0:
+        return a
+    index = [slice(None)] * a.ndim
+    index[axis] = slice(-1, None)
+    last = a[tuple(index)]
+    if is_torch(a):
+        shape = list(last.shape)
+        shape[axis] = count
+        return torch.cat([a, last.expand(*shape)], axis)
+    return np.concatenate([a, np.repeat(last, count, axis=axis)], axis)
+
+
+def shift(a, axis: int, direction: int):
+    """Neighbour along ``axis`` (``-1``: previous, ``+1``: next), repeating the edge sample."""
+    n = a.shape[axis]
+    index = [slice(None)] * a.ndim
+    edge = [slice(None)] * a.ndim
+    if direction < 0:
+        index[axis], edge[axis] = slice(0, n - 1), slice(0, 1)
+        return cat([a[tuple(edge)], a[tuple(index)]], axis)
+    index[axis], edge[axis] = slice(1, n), slice(n - 1, n)
+    return cat([a[tuple(index)], a[tuple(edge)]], axis)
