@@ -1,7 +1,8 @@
-"""Differentiable JPEG (Part II): rounding surrogates now; the simulator follows in chapter 06."""
+"""Differentiable JPEG (Part II): rounding surrogates and the simulator."""
 
 from .rounding import (ROUNDINGS, cubic_round, cubic_ste_round, get_rounding, hard_round, noise_round,
                        round_half_away, soft_round, ste_round, surrogate_floor)
+from .simulator import JPEGSimulator, quality_to_tables, simulate
 
-__all__ = ["ROUNDINGS", "cubic_round", "cubic_ste_round", "get_rounding", "hard_round", "noise_round",
+__all__ = ["JPEGSimulator", "ROUNDINGS", "quality_to_tables", "simulate", "cubic_round", "cubic_ste_round", "get_rounding", "hard_round", "noise_round",
            "round_half_away", "soft_round", "ste_round", "surrogate_floor"]

@@ -1,0 +1,235 @@
+"""A differentiable JPEG simulator: image in, JPEG-decoded image out, gradients back.
+
+Two forward modes share one set of differentiable (float) operations:
+
+- ``exact``: the forward output equals what libjpeg decodes from the file Pillow writes, pixel
+  for pixel (the integer path of Part I, run on torch tensors), while the backward pass goes
+  through the float operations, with the chosen rounding surrogate at the quantizer evaluated at
+  the exact coefficients (straight-through for every other integer step);
+- ``smooth``: the float pipeline itself, with each of libjpeg's roundings (colour conversion,
+  downsampling, quantization, inverse DCT output) replaced by the surrogate and its clipping kept.
+
+Quality can be a float tensor ``(B,)`` (gradient through a surrogate floor in the IJG formula) or
+tables can be given directly as ``(B, 2, 8, 8)`` (luma, chroma; gradient with respect to them).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from ..jpeg import _array as A
+from ..jpeg import color as jcolor
+from ..jpeg import dct as jdct
+from ..jpeg import quant as jquant
+from ..jpeg import sampling as jsampling
+from ..jpeg.codec import SAMPLING, normalize_subsampling
+from .rounding import get_rounding, round_half_away, surrogate_floor
+
+__all__ = ["JPEGSimulator", "quality_to_tables", "simulate"]
+
+_DCT = torch.from_numpy(jdct.dct_matrix())
+_BASE = torch.from_numpy(jquant.STD_LUMA), torch.from_numpy(jquant.STD_CHROMA)
+_YCC = jcolor.RGB_TO_YCBCR
+_OFFSET = torch.tensor([0.0, 128.0, 128.0], dtype=torch.float64)
+
+
+def _ste(smooth: torch.Tensor, exact: torch.Tensor) -> torch.Tensor:
+    """Forward value ``exact``, gradient of ``smooth``."""
+    return smooth + (exact.to(smooth.dtype) - smooth).detach()
+
+
+def quality_to_tables(quality: torch.Tensor, rounding: str = "ste") -> torch.Tensor:
+    """IJG quality (float tensor ``(B,)``, 1-100) to tables ``(B, 2, 8, 8)``, differentiable.
+
+    Forward values equal libjpeg's tables for integer qualities (the floor is exact, see
+    :func:`surrogate_floor`); entries are clipped to [1, 255] after flooring, as libjpeg does,
+    with a straight-through gradient.
+    """
+    quality = torch.as_tensor(quality)
+    if not quality.is_floating_point():
+        quality = quality.to(torch.float32)
+    quality = quality.reshape(-1)
+    if torch.any(quality < 1) or torch.any(quality > 100) or not torch.all(torch.isfinite(quality)):
+        raise ValueError(f"quality must be in [1, 100], got {quality.tolist()}")
+    q = quality[:, None, None, None]
+    scale = torch.where(q < 50, surrogate_floor(5000.0 / q, rounding), 200.0 - 2.0 * q)
+    base = torch.stack(_BASE).to(quality.device, quality.dtype)[None]
+    raw = surrogate_floor((base * scale + 50.0) / 100.0, rounding)
+    # clip after the floor (kornia clips before, which collapses entries near quality 100); the clip
+    # is straight-through so that quality still gets a gradient at 1 and 100, where every entry clips
+    return raw + (raw.clamp(1.0, 255.0) - raw).detach()
+
+
+def _check_image(image: torch.Tensor) -> torch.Tensor:
+    if not isinstance(image, torch.Tensor) or not image.is_floating_point():
+        raise TypeError("image must be a float tensor (B, 3, H, W) in [0, 1]")
+    if image.ndim != 4 or image.shape[1] != 3:
+        raise ValueError(f"image must have shape (B, 3, H, W), got {tuple(image.shape)}")
+    if image.shape[2] < 1 or image.shape[3] < 1:
+        raise ValueError(f"image must be at least 1x1, got {tuple(image.shape[2:])}")
+    return image
+
+
+def _geometry(height: int, width: int, subsampling: str):
+    h, v = SAMPLING[normalize_subsampling(subsampling)]
+    comps = []
+    for ch, cv in ((h, v), (1, 1), (1, 1)):
+        comp_w, comp_h = -(-width * ch // h), -(-height * cv // v)
+        comps.append((h // ch, v // cv, comp_h, comp_w, -(-comp_h // 8), -(-comp_w // 8)))
+    return v, comps
+
+
+def _blocks(plane: torch.Tensor, hb: int, wb: int) -> torch.Tensor:
+    """``(B, hb*8, wb*8)`` to ``(B, hb, wb, 8, 8)``."""
+    b = plane.shape[0]
+    return plane.reshape(b, hb, 8, wb, 8).transpose(2, 3)
+
+
+def _unblocks(blocks: torch.Tensor) -> torch.Tensor:
+    b, hb, wb = blocks.shape[:3]
+    return blocks.transpose(2, 3).reshape(b, hb * 8, wb * 8)
+
+
+def _exact_dct8(image: torch.Tensor, subsampling: str) -> list[torch.Tensor]:
+    """libjpeg's integer DCT of each component, ``(B, hb, wb, 8, 8)`` int64 scaled by 8."""
+    b, _, height, width = image.shape
+    vmax, comps = _geometry(height, width, subsampling)
+    u8 = torch.clamp(round_half_away(image.detach() * 255.0), 0, 255).to(torch.int64)
+    ycc = jcolor.rgb_to_ycbcr_libjpeg(u8.permute(0, 2, 3, 1))
+    rows = -(-height // vmax) * vmax
+    out = []
+    for c, (fh, fv, comp_h, comp_w, hb, wb) in enumerate(comps):
+        plane = A.extend_edge(ycc[..., c].to(torch.int64), rows - height, -2)  # row group padding
+        comp = jsampling.downsample_libjpeg(plane, fh, fv, wb * 8)
+        comp = A.extend_edge(comp, hb * 8 - comp.shape[-2], -2)[:, : hb * 8]  # pad to whole blocks
+        out.append(jdct.fdct_islow(_blocks(comp - 128, hb, wb)))
+    return out
+
+
+def _exact_decode(dct8: list[torch.Tensor], tables: torch.Tensor, height: int, width: int,
+                  subsampling: str, dtype: torch.dtype) -> torch.Tensor:
+    """Quantize the integer DCT as libjpeg does, then decode as libjpeg does: ``(B, 3, H, W)`` in [0, 1]."""
+    _, comps = _geometry(height, width, subsampling)
+    tables_int = torch.round(tables.detach()).to(torch.int64)
+    planes = []
+    for c, (fh, fv, comp_h, comp_w, hb, wb) in enumerate(comps):
+        table = tables_int[:, min(c, 1), None, None]
+        q = jquant.quantize_libjpeg(dct8[c], table)
+        samples = _unblocks(jdct.idct_islow(q, table).to(torch.int64))[:, :comp_h, :comp_w]
+        planes.append(jsampling.upsample_libjpeg(samples, fh, fv, height, width))
+    rgb = jcolor.ycbcr_to_rgb_libjpeg(torch.stack(planes, -1))
+    return rgb.permute(0, 3, 1, 2).to(dtype) / 255.0
+
+
+def _box_down(plane: torch.Tensor, fh: int, fv: int) -> torch.Tensor:
+    if fh == 1 and fv == 1:
+        return plane
+    return F.avg_pool2d(plane[:, None], (fv, fh))[:, 0]
+
+
+def _triangle_up(plane: torch.Tensor, fh: int, fv: int) -> torch.Tensor:
+    """Float version of libjpeg's fancy upsampling (3/4 nearest + 1/4 next, edges replicated)."""
+    out = plane
+    if fv == 2:
+        above = torch.cat([out[:, :1], out[:, :-1]], 1)
+        below = torch.cat([out[:, 1:], out[:, -1:]], 1)
+        out = torch.stack([0.75 * out + 0.25 * above, 0.75 * out + 0.25 * below], 2).flatten(1, 2)
+    if fh == 2:
+        left = torch.cat([out[:, :, :1], out[:, :, :-1]], 2)
+        right = torch.cat([out[:, :, 1:], out[:, :, -1:]], 2)
+        out = torch.stack([0.75 * out + 0.25 * left, 0.75 * out + 0.25 * right], 3).flatten(2, 3)
+    return out
+
+
+def _smooth(image, tables, subsampling, rounding_fn, exact_coefficients=None):
+    """The float pipeline; with ``exact_coefficients`` the quantizer sees libjpeg's exact DCT values."""
+    b, _, height, width = image.shape
+    vmax, comps = _geometry(height, width, subsampling)
+    x = image * 255.0
+    ycc = torch.einsum("ij,bjhw->bihw", _YCC.to(x), x) + _OFFSET.to(x)[None, :, None, None]
+    if exact_coefficients is None:
+        ycc = rounding_fn(ycc)  # libjpeg rounds Y, Cb, Cr to integers before the DCT
+    C = _DCT.to(x)
+    rows = -(-height // vmax) * vmax
+    planes = []
+    for c, (fh, fv, comp_h, comp_w, hb, wb) in enumerate(comps):
+        plane = ycc[:, c]
+        plane = F.pad(plane[:, None], (0, wb * 8 * fh - width, 0, rows - height), mode="replicate")[:, 0]
+        comp = _box_down(plane, fh, fv)
+        comp = F.pad(comp[:, None], (0, 0, 0, hb * 8 - comp.shape[1]), mode="replicate")[:, 0][:, : hb * 8]
+        if exact_coefficients is None and fh * fv > 1:
+            comp = rounding_fn(comp)
+        coefficients = C @ _blocks(comp - 128.0, hb, wb) @ C.T
+        table = tables[:, min(c, 1), None, None]
+        if exact_coefficients is not None:
+            coefficients = _ste(coefficients, exact_coefficients[c].to(x) / 8.0)
+        # The table enters the rounding detached: the derivative of Q round(c / Q) with respect to Q
+        # is round(c / Q) almost everywhere. (Differentiating through the surrogate as well would
+        # cancel it for STE wherever c / Q is an integer, e.g. in every flat block at quality 100.)
+        ratio = coefficients / table.detach()
+        q = rounding_fn(ratio)
+        if exact_coefficients is not None:
+            q = _ste(q, round_half_away(ratio.detach()))
+        samples = C.T @ (q * table) @ C + 128.0
+        samples = _unblocks(samples)[:, :comp_h, :comp_w]
+        if exact_coefficients is None:
+            samples = rounding_fn(samples)  # libjpeg's IDCT output is an integer...
+            samples = samples - (samples - samples.clamp(0.0, 255.0)).detach()  # ...clipped to 0-255
+        planes.append(_triangle_up(samples, fh, fv)[:, :height, :width])
+    ycc_out = torch.stack(planes, 1) - _OFFSET.to(x)[None, :, None, None]
+    rgb = torch.einsum("ij,bjhw->bihw", torch.linalg.inv(_YCC).to(x), ycc_out)
+    if exact_coefficients is None:
+        rgb = rounding_fn(rgb)
+    rgb = rgb - (rgb - rgb.clamp(0.0, 255.0)).detach()  # the decoder clips; gradient passes (saturated images)
+    return rgb / 255.0
+
+
+def simulate(image: torch.Tensor, quality=None, tables=None, subsampling: str = "4:2:0",
+             rounding: str = "ste", mode: str = "exact", **rounding_options) -> torch.Tensor:
+    """JPEG-compress and decompress ``image`` differentiably.
+
+    ``image``: ``(B, 3, H, W)`` float in [0, 1], any H, W. ``quality``: number or float tensor
+    ``(B,)`` in [1, 100]; or ``tables``: ``(B, 2, 8, 8)`` (luma, chroma) float tensor, entries in
+    [1, 255]. ``rounding``: a surrogate name from :mod:`jpegtutor.diff.rounding`. ``mode``:
+    ``"exact"`` (forward = libjpeg) or ``"smooth"``. Returns ``(B, 3, H, W)`` in [0, 1].
+    The caller's tensors are never modified.
+    """
+    image = _check_image(image)
+    if mode not in ("exact", "smooth"):
+        raise ValueError(f"mode must be 'exact' or 'smooth', got {mode!r}")
+    normalize_subsampling(subsampling)
+    if (quality is None) == (tables is None):
+        raise ValueError("give exactly one of quality and tables")
+    if tables is None:
+        q = torch.as_tensor(quality, dtype=image.dtype, device=image.device)
+        q = q.expand(image.shape[0]) if q.ndim == 0 else q
+        if q.shape != (image.shape[0],):
+            raise ValueError(f"quality must be a number or a (B,) tensor with B = {image.shape[0]}, got {tuple(q.shape)}")
+        tables = quality_to_tables(q, "ste")
+    else:
+        if tables.shape != (image.shape[0], 2, 8, 8):
+            raise ValueError(f"tables must have shape (B, 2, 8, 8) = ({image.shape[0]}, 2, 8, 8), got {tuple(tables.shape)}")
+        if torch.any(tables < 1) or torch.any(tables > 255):
+            raise ValueError("table entries must be in [1, 255]")
+        tables = tables.to(image.dtype)
+    rounding_fn = get_rounding(rounding, **rounding_options)
+    if mode == "smooth":
+        return _smooth(image, tables, subsampling, rounding_fn)
+    dct8 = _exact_dct8(image, subsampling)
+    smooth = _smooth(image, tables, subsampling, rounding_fn, dct8)
+    exact = _exact_decode(dct8, tables, image.shape[2], image.shape[3], subsampling, image.dtype)
+    return _ste(smooth, exact)
+
+
+class JPEGSimulator(torch.nn.Module):
+    """:func:`simulate` as a module: ``JPEGSimulator(subsampling="4:2:0", mode="exact")(image, quality)``."""
+
+    def __init__(self, subsampling: str = "4:2:0", rounding: str = "ste", mode: str = "exact", **rounding_options):
+        super().__init__()
+        normalize_subsampling(subsampling)
+        self.subsampling, self.rounding, self.mode = subsampling, rounding, mode
+        self.rounding_options = rounding_options
+
+    def forward(self, image: torch.Tensor, quality=None, tables=None) -> torch.Tensor:
+        return simulate(image, quality, tables, self.subsampling, self.rounding, self.mode, **self.rounding_options)
