@@ -26,12 +26,12 @@ from ..jpeg import sampling as jsampling
 from ..jpeg.codec import SAMPLING, normalize_subsampling
 from .rounding import get_rounding, round_half_away, surrogate_floor
 
-__all__ = ["JPEGSimulator", "quality_to_tables", "simulate"]
+__all__ = ["EXACT_FORWARD", "JPEGSimulator", "quality_to_tables", "simulate"]
+
+EXACT_FORWARD = ("hard", "ste", "cubic-ste")  # surrogates whose forward value is the exact rounding
 
 _DCT = torch.from_numpy(jdct.dct_matrix())
 _BASE = torch.from_numpy(jquant.STD_LUMA), torch.from_numpy(jquant.STD_CHROMA)
-_YCC = jcolor.RGB_TO_YCBCR
-_OFFSET = torch.tensor([0.0, 128.0, 128.0], dtype=torch.float64)
 
 
 def _ste(smooth: torch.Tensor, exact: torch.Tensor) -> torch.Tensor:
@@ -122,48 +122,60 @@ def _exact_decode(dct8: list[torch.Tensor], tables: torch.Tensor, height: int, w
     return rgb.permute(0, 3, 1, 2).to(dtype) / 255.0
 
 
-def _box_down(plane: torch.Tensor, fh: int, fv: int) -> torch.Tensor:
-    if fh == 1 and fv == 1:
-        return plane
-    return F.avg_pool2d(plane[:, None], (fv, fh))[:, 0]
+def _fix(x: float) -> float:
+    """libjpeg's 16-bit fixed-point constant, as a float that keeps every product exact in float32."""
+    return float(int(x * 65536 + 0.5)) / 65536
 
 
-def _triangle_up(plane: torch.Tensor, fh: int, fv: int) -> torch.Tensor:
-    """Float version of libjpeg's fancy upsampling (3/4 nearest + 1/4 next, edges replicated)."""
-    out = plane
-    if fv == 2:
-        above = torch.cat([out[:, :1], out[:, :-1]], 1)
-        below = torch.cat([out[:, 1:], out[:, -1:]], 1)
-        out = torch.stack([0.75 * out + 0.25 * above, 0.75 * out + 0.25 * below], 2).flatten(1, 2)
-    if fh == 2:
-        left = torch.cat([out[:, :, :1], out[:, :, :-1]], 2)
-        right = torch.cat([out[:, :, 1:], out[:, :, -1:]], 2)
-        out = torch.stack([0.75 * out + 0.25 * left, 0.75 * out + 0.25 * right], 3).flatten(2, 3)
-    return out
+def _shifted(a: torch.Tensor, dim: int, direction: int) -> torch.Tensor:
+    """Neighbour along ``dim`` (``-1`` previous, ``+1`` next), repeating the edge sample."""
+    n = a.shape[dim]
+    if direction < 0:
+        return torch.cat([a.narrow(dim, 0, 1), a.narrow(dim, 0, n - 1)], dim)
+    return torch.cat([a.narrow(dim, 1, n - 1), a.narrow(dim, n - 1, 1)], dim)
 
 
-def _smooth(image, tables, subsampling, rounding_fn, exact_coefficients=None):
-    """The float pipeline; with ``exact_coefficients`` the quantizer sees libjpeg's exact DCT values."""
+def _interleave(even: torch.Tensor, odd: torch.Tensor, dim: int) -> torch.Tensor:
+    """even[0], odd[0], even[1], odd[1], ... along a (non-negative) ``dim``."""
+    shape = list(even.shape)
+    shape[dim] *= 2
+    return torch.stack([even, odd], dim + 1).reshape(shape)
+
+
+def _smooth(image, tables, subsampling, rounding_fn, floor_fn, exact_coefficients=None):
+    """libjpeg's pipeline in float arithmetic, each rounding and floor replaced by a surrogate.
+
+    Every step except the two DCTs reproduces libjpeg's integer formula exactly in float32 (the
+    fixed-point constants are multiples of 2^-16 and all intermediate values stay below 2^8, so no
+    bits are lost); the DCTs are the orthonormal float transforms. With ``exact_coefficients`` the
+    quantizer is evaluated at libjpeg's exact integer DCT values (used by exact mode).
+    """
     b, _, height, width = image.shape
     vmax, comps = _geometry(height, width, subsampling)
-    x = image * 255.0
-    ycc = torch.einsum("ij,bjhw->bihw", _YCC.to(x), x) + _OFFSET.to(x)[None, :, None, None]
-    if exact_coefficients is None:
-        ycc = rounding_fn(ycc)  # libjpeg rounds Y, Cb, Cr to integers before the DCT
-    C = _DCT.to(x)
+    rgb = rounding_fn(image * 255.0)  # the 8-bit image Pillow would be given
+    rgb = rgb - (rgb - rgb.clamp(0.0, 255.0)).detach()
+    r, g, bl = rgb[:, 0], rgb[:, 1], rgb[:, 2]
+    half = 0.5
+    y = floor_fn(_fix(0.29900) * r + _fix(0.58700) * g + (_fix(0.11400) * bl + half))
+    cb = floor_fn(-_fix(0.16874) * r - _fix(0.33126) * g + (_fix(0.5) * bl + (128.0 + half - 2**-16)))
+    cr = floor_fn(_fix(0.5) * r - _fix(0.41869) * g - _fix(0.08131) * bl + (128.0 + half - 2**-16))
+    C = _DCT.to(image)
     rows = -(-height // vmax) * vmax
     planes = []
-    for c, (fh, fv, comp_h, comp_w, hb, wb) in enumerate(comps):
-        plane = ycc[:, c]
+    for c, (plane, (fh, fv, comp_h, comp_w, hb, wb)) in enumerate(zip((y, cb, cr), comps)):
         plane = F.pad(plane[:, None], (0, wb * 8 * fh - width, 0, rows - height), mode="replicate")[:, 0]
-        comp = _box_down(plane, fh, fv)
-        comp = F.pad(comp[:, None], (0, 0, 0, hb * 8 - comp.shape[1]), mode="replicate")[:, 0][:, : hb * 8]
-        if exact_coefficients is None and fh * fv > 1:
-            comp = rounding_fn(comp)
+        if (fh, fv) == (2, 1):
+            bias = (torch.arange(wb * 8, device=plane.device) % 2).to(plane.dtype)
+            plane = floor_fn((plane[..., 0::2] + plane[..., 1::2] + bias) / 2)
+        elif (fh, fv) == (2, 2):
+            bias = (torch.arange(wb * 8, device=plane.device) % 2 + 1).to(plane.dtype)
+            total = plane[:, 0::2, 0::2] + plane[:, 0::2, 1::2] + plane[:, 1::2, 0::2] + plane[:, 1::2, 1::2]
+            plane = floor_fn((total + bias) / 4)
+        comp = F.pad(plane[:, None], (0, 0, 0, hb * 8 - plane.shape[1]), mode="replicate")[:, 0][:, : hb * 8]
         coefficients = C @ _blocks(comp - 128.0, hb, wb) @ C.T
         table = tables[:, min(c, 1), None, None]
         if exact_coefficients is not None:
-            coefficients = _ste(coefficients, exact_coefficients[c].to(x) / 8.0)
+            coefficients = _ste(coefficients, exact_coefficients[c].to(coefficients) / 8.0)
         # The table enters the rounding detached: the derivative of Q round(c / Q) with respect to Q
         # is round(c / Q) almost everywhere. (Differentiating through the surrogate as well would
         # cancel it for STE wherever c / Q is an integer, e.g. in every flat block at quality 100.)
@@ -171,18 +183,31 @@ def _smooth(image, tables, subsampling, rounding_fn, exact_coefficients=None):
         q = rounding_fn(ratio)
         if exact_coefficients is not None:
             q = _ste(q, round_half_away(ratio.detach()))
-        samples = C.T @ (q * table) @ C + 128.0
-        samples = _unblocks(samples)[:, :comp_h, :comp_w]
-        if exact_coefficients is None:
-            samples = rounding_fn(samples)  # libjpeg's IDCT output is an integer...
-            samples = samples - (samples - samples.clamp(0.0, 255.0)).detach()  # ...clipped to 0-255
-        planes.append(_triangle_up(samples, fh, fv)[:, :height, :width])
-    ycc_out = torch.stack(planes, 1) - _OFFSET.to(x)[None, :, None, None]
-    rgb = torch.einsum("ij,bjhw->bihw", torch.linalg.inv(_YCC).to(x), ycc_out)
-    if exact_coefficients is None:
-        rgb = rounding_fn(rgb)
-    rgb = rgb - (rgb - rgb.clamp(0.0, 255.0)).detach()  # the decoder clips; gradient passes (saturated images)
-    return rgb / 255.0
+        samples = rounding_fn(_unblocks(C.T @ (q * table) @ C) + 128.0)  # IDCT output: integers...
+        samples = samples - (samples - samples.clamp(0.0, 255.0)).detach()  # ...clipped to 0-255
+        samples = samples[:, :comp_h, :comp_w]
+        if (fh, fv) == (2, 2) and samples.shape[-1] > 2:  # libjpeg's fancy upsampling, h2v2
+            halves = []
+            for direction in (-1, +1):
+                colsum = 3 * samples + _shifted(samples, 1, direction)
+                even = floor_fn((3 * colsum + _shifted(colsum, 2, -1) + 8) / 16)
+                odd = floor_fn((3 * colsum + _shifted(colsum, 2, +1) + 7) / 16)
+                halves.append(_interleave(even, odd, 2))
+            samples = _interleave(halves[0], halves[1], 1)
+        elif (fh, fv) == (2, 1) and samples.shape[-1] > 2:  # h2v1
+            even = floor_fn((3 * samples + _shifted(samples, 2, -1) + 1) / 4)
+            odd = floor_fn((3 * samples + _shifted(samples, 2, +1) + 2) / 4)
+            samples = _interleave(even, odd, 2)
+        elif (fh, fv) != (1, 1):  # components 1 or 2 samples wide: replication
+            samples = samples.repeat_interleave(fv, 1).repeat_interleave(fh, 2)
+        planes.append(samples[:, :height, :width])
+    y, cb, cr = planes[0], planes[1] - 128.0, planes[2] - 128.0
+    red = y + floor_fn(_fix(1.40200) * cr + half)
+    green = y + floor_fn(-_fix(0.34414) * cb + half - _fix(0.71414) * cr)
+    blue = y + floor_fn(_fix(1.77200) * cb + half)
+    out = torch.stack([red, green, blue], 1)
+    out = out - (out - out.clamp(0.0, 255.0)).detach()  # the decoder clips; gradient passes (saturated images)
+    return out / 255.0
 
 
 def simulate(image: torch.Tensor, quality=None, tables=None, subsampling: str = "4:2:0",
@@ -214,10 +239,16 @@ def simulate(image: torch.Tensor, quality=None, tables=None, subsampling: str = 
             raise ValueError("table entries must be in [1, 255]")
         tables = tables.to(image.dtype)
     rounding_fn = get_rounding(rounding, **rounding_options)
+    if rounding in EXACT_FORWARD:
+        def floor_fn(t):  # exact floor forward, the surrogate's gradient backward
+            return surrogate_floor(t, rounding_fn)
+    else:
+        def floor_fn(t):  # the surrogate's own forward value, shifted from rounding to flooring
+            return rounding_fn(t - 0.5)
     if mode == "smooth":
-        return _smooth(image, tables, subsampling, rounding_fn)
+        return _smooth(image, tables, subsampling, rounding_fn, floor_fn)
     dct8 = _exact_dct8(image, subsampling)
-    smooth = _smooth(image, tables, subsampling, rounding_fn, dct8)
+    smooth = _smooth(image, tables, subsampling, rounding_fn, floor_fn, dct8)
     exact = _exact_decode(dct8, tables, image.shape[2], image.shape[3], subsampling, image.dtype)
     return _ste(smooth, exact)
 
