@@ -144,6 +144,38 @@ def _inspect(args: argparse.Namespace) -> int:
     return 0
 
 
+def _simulate(args: argparse.Namespace) -> int:
+    from .diff import simulate
+    from .image import read_image, to_tensor, write_image
+
+    out = simulate(to_tensor(read_image(args.input)), args.quality, subsampling=args.subsampling,
+                   rounding=args.rounding, mode=args.mode)
+    write_image(args.output, out[0].clamp(0, 1))
+    print(f"wrote {args.output} ({args.mode} mode, quality {args.quality:g}, {args.subsampling})")
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from .diff import bench
+
+    result = {}
+    if args.fidelity:
+        qualities = tuple(int(q) for q in args.qualities.split(","))
+        result.update(bench.fidelity(qualities, compare=args.compare, device=args.device))
+    for mode in args.modes.split(","):
+        speed = bench.speed(args.device, args.batch, args.size, args.compare, mode=mode, compile=args.compile)
+        if mode == args.modes.split(",")[0]:
+            result.update(speed)
+        else:
+            result[f"ours_{mode}_fwd_bwd_img_per_s"] = speed["ours_fwd_bwd_img_per_s"]
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:40s} {value:.2f}" if isinstance(value, float) else f"{key:40s} {value}")
+    return 0
+
+
 def _metrics(args: argparse.Namespace) -> int:
     from .image import read_image, to_tensor
     from .metrics import lpips, ms_ssim, psnr, psnr_y, ssim
@@ -203,6 +235,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", help=".jpg file")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=_inspect)
+
+    p = sub.add_parser("simulate", help="JPEG through the differentiable simulator (exact = libjpeg's pixels)")
+    p.add_argument("input", help="image file")
+    p.add_argument("output", help="output .png")
+    p.add_argument("--quality", type=float, required=True, help="1-100")
+    p.add_argument("--subsampling", default="420", choices=["444", "422", "420", "4:4:4", "4:2:2", "4:2:0"])
+    p.add_argument("--mode", choices=["exact", "smooth"], default="exact")
+    p.add_argument("--rounding", default="ste", choices=["hard", "ste", "cubic", "cubic-ste", "noise", "soft"])
+    p.set_defaults(func=_simulate)
+
+    p = sub.add_parser("bench", help="benchmarks (diffjpeg: the differentiable simulator)")
+    p.add_argument("what", choices=["diffjpeg"])
+    p.add_argument("--compare", choices=["kornia"], default=None, help="measure kornia 0.9 in the same run")
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--size", type=int, default=256)
+    p.add_argument("--modes", default="exact,smooth", help="simulator modes to time, comma-separated")
+    p.add_argument("--compile", action="store_true", help="torch.compile the simulator")
+    p.add_argument("--fidelity", action="store_true", help="also the PSNR table against libjpeg on Kodak")
+    p.add_argument("--qualities", default="1,10,50,90", help="qualities for --fidelity")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=_bench)
 
     p = sub.add_parser("data", help="find and verify the datasets")
     p.add_argument("action", choices=["list", "locate", "verify"])

@@ -1,0 +1,112 @@
+"""Benchmarks of the differentiable simulator: fidelity to libjpeg and speed, optionally beside kornia.
+
+    jpegtutor bench diffjpeg [--compare kornia] [--device cpu|cuda] [--batch B] [--size S] [--fidelity] --json
+
+Speed: forward + backward images per second on random ``(B, 3, S, S)`` batches, each side measured
+in the same run. Fidelity: PSNR between the simulator's output and Pillow's decoded JPEG of the
+same image and settings, over the 24 Kodak images (central ``S x S`` crops).
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import torch
+
+from ..image import read_image, to_tensor
+from ..jpeg.reference import pillow_decode, pillow_encode
+from .simulator import simulate
+
+__all__ = ["fidelity", "speed"]
+
+
+def _kornia_fn():
+    try:
+        from kornia.enhance import jpeg_codec_differentiable
+    except ImportError as exc:  # benchmark-only extra
+        raise RuntimeError("--compare kornia needs kornia (pip install 'kornia==0.9.*'); it is a "
+                           "benchmark-only dependency") from exc
+    return lambda x, q: jpeg_codec_differentiable(x, q)
+
+
+def _timed(fn, x, q, device, repeats: int) -> float:
+    """Seconds per forward+backward, best of ``repeats`` after a warm-up."""
+    def step():
+        x.grad = None
+        fn(x, q).mean().backward()
+
+    step()
+    best = float("inf")
+    for _ in range(repeats):
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        step()
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def speed(device: str = "cpu", batch: int = 16, size: int = 256, compare: str | None = None,
+          repeats: int = 5, mode: str = "exact", subsampling: str = "4:2:0", compile: bool = False) -> dict:
+    dev = torch.device(device)
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(batch, 3, size, size, generator=gen).to(dev).requires_grad_(True)
+    q = torch.full((batch,), 50.0, device=dev)
+    ours = lambda image, quality: simulate(image, quality, subsampling=subsampling, mode=mode)  # noqa: E731
+    if compile:
+        ours = torch.compile(ours)
+    result = {"device": str(dev), "batch": batch, "size": size, "mode": mode, "subsampling": subsampling}
+    if dev.type == "cuda":
+        result["gpu"] = torch.cuda.get_device_name(dev)
+    seconds = _timed(ours, x, q, dev, repeats)
+    result["ours_fwd_bwd_img_per_s"] = batch / seconds
+    if compare == "kornia":
+        seconds = _timed(_kornia_fn(), x, q, dev, repeats)
+        result["kornia_fwd_bwd_img_per_s"] = batch / seconds
+        result["speedup_vs_kornia"] = result["ours_fwd_bwd_img_per_s"] / result["kornia_fwd_bwd_img_per_s"]
+    return result
+
+
+def _kodak_crops(size: int) -> list[np.ndarray]:
+    from ..data import image_paths
+
+    crops = []
+    for path in image_paths("kodak"):
+        image = read_image(path)
+        top, left = (image.shape[0] - size) // 2, (image.shape[1] - size) // 2
+        crops.append(image[top:top + size, left:left + size])
+    return crops
+
+
+def fidelity(qualities=(1, 10, 50, 90), subsamplings=("4:2:0", "4:4:4"), size: int = 256,
+             modes=("smooth", "exact"), compare: str | None = None, device: str = "cpu") -> dict:
+    """PSNR (dB) to Pillow's decoded JPEG over the Kodak crops (from the MSE pooled over all crops,
+    since identical crops would make a mean of per-image PSNRs infinite), per mode, subsampling, quality."""
+
+    def psnr(a, b):
+        return 10 * torch.log10(1.0 / ((a.double() - b.double()) ** 2).mean().clamp_min(1e-20))
+
+    crops = _kodak_crops(size)
+    batch = torch.cat([to_tensor(c) for c in crops]).to(device)
+    table: dict = {}
+    for subsampling in subsamplings:
+        references = {q: torch.cat([to_tensor(pillow_decode(pillow_encode(c, q, subsampling))) for c in crops]).to(device)
+                      for q in qualities}
+        for mode in modes:
+            with torch.no_grad():
+                for q in qualities:
+                    out = simulate(batch, q, subsampling=subsampling, mode=mode).clamp(0, 1)
+                    table[f"{mode}_{subsampling}_q{q}_psnr_db"] = psnr(out, references[q]).item()
+                    if mode == "exact":
+                        table[f"exact_{subsampling}_q{q}_differing_pixels"] = int(
+                            (torch.round(out * 255) != torch.round(references[q] * 255)).any(1).sum())
+        if compare == "kornia" and subsampling == "4:2:0":
+            fn = _kornia_fn()
+            with torch.no_grad():
+                for q in qualities:
+                    out = fn(batch, torch.full((batch.shape[0],), float(q), device=device)).clamp(0, 1)
+                    table[f"kornia_{subsampling}_q{q}_psnr_db"] = psnr(out, references[q]).item()
+    return table
