@@ -87,14 +87,6 @@ def test_gradient_with_respect_to_tables(crops):
     assert torch.isfinite(tables.grad).all() and tables.grad.abs().sum() > 0
 
 
-def test_smooth_mode_is_close_to_libjpeg(crops):
-    image = crops["64x64"]
-    for quality, floor_db in ((10, 35.0), (50, 40.0), (90, 42.0)):
-        reference = to_tensor(pillow_decode(pillow_encode(image, quality, "4:2:0")))
-        out = simulate(to_tensor(image), quality, mode="smooth")
-        assert psnr(out, reference).item() > floor_db
-
-
 def test_inputs_are_not_modified_and_errors_are_named(crops):
     x = to_tensor(crops["37x51"])
     q = torch.tensor([50.0])
@@ -117,3 +109,73 @@ def test_inputs_are_not_modified_and_errors_are_named(crops):
         simulate(x, 50, mode="fast")
     with pytest.raises(TypeError, match="float"):
         simulate((x * 255).to(torch.uint8), 50)
+
+
+@pytest.mark.parametrize("subsampling", SUBSAMPLINGS)
+def test_gradcheck_on_the_smooth_path(subsampling):
+    """Float64 gradcheck with respect to image and tables, with a smooth surrogate (soft rounding)."""
+    gen = torch.Generator().manual_seed(0)
+    x = (0.3 + 0.4 * torch.rand(1, 3, 8, 16, generator=gen, dtype=torch.float64)).requires_grad_(True)
+    t = torch.from_numpy(tables_for_quality(80)).double()[None].requires_grad_(True)
+
+    def f(image, tables):
+        return simulate(image, tables=tables, subsampling=subsampling, mode="smooth", rounding="soft", alpha=2.0)
+
+    assert torch.autograd.gradcheck(f, (x, t), eps=1e-6, atol=1e-5, rtol=1e-3)
+
+
+def test_custom_tables_are_not_transposed(crops):
+    """Asymmetric tables, as Pillow writes them (natural order): a transposed table would differ."""
+    rng = np.random.default_rng(3)
+    tables = rng.integers(1, 80, (2, 8, 8))
+    image = crops["64x64"]
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, "JPEG", qtables=[t.ravel().tolist() for t in tables], subsampling=2)
+    reference = np.asarray(Image.open(buffer))
+    out = simulate(to_tensor(image), tables=torch.from_numpy(tables).float()[None])
+    assert np.array_equal(np.round(out[0].permute(1, 2, 0).numpy() * 255).astype(np.uint8), reference)
+
+
+@pytest.mark.parametrize("mode", ["exact", "smooth"])
+def test_output_clip_fires(mode):
+    """A high-contrast pattern overshoots after quantization; the decoder's clip must hold it in [0, 1]."""
+    pattern = torch.zeros(1, 3, 16, 16)
+    pattern[..., ::2, ::2] = 1.0
+    pattern[..., 1::2, 1::2] = 1.0
+    out = simulate(pattern, 20, subsampling="4:4:4", mode=mode)
+    assert out.min() >= 0 and out.max() <= 1
+    assert (out == 0).any() or (out == 1).any()  # the clip actually acted
+
+
+def test_smooth_mode_beats_the_published_simulators_by_3_db(shared):
+    """The issue's criterion on the real set: 24 Kodak 256x256 crops, PSNR to libjpeg's decoded file
+    at least 3 dB above the best anchor (Reich et al. 39.7 / 42.0 / 43.7 / 44.7 dB at q 1 / 10 / 50 / 90)."""
+    from jpegtutor.diff.bench import fidelity
+
+    table = fidelity(qualities=(1, 10, 50, 90, 99), subsamplings=("4:2:0", "4:4:4"), modes=("smooth",))
+    floors = {1: 42.7, 10: 45.0, 50: 46.7, 90: 47.9, 99: 47.9}
+    for subsampling in ("4:2:0", "4:4:4"):
+        for quality, floor in floors.items():
+            assert table[f"smooth_{subsampling}_q{quality}_psnr_db"] >= floor, (subsampling, quality, table)
+
+
+def test_cli_simulate_and_bench(tmp_path, crops):
+    import json
+    import subprocess
+    import sys
+
+    from jpegtutor.image import write_image
+
+    write_image(tmp_path / "in.png", crops["37x51"])
+    run = lambda *a: subprocess.run([sys.executable, "-m", "jpegtutor.cli", *a], capture_output=True, text=True)  # noqa: E731
+    result = run("simulate", str(tmp_path / "in.png"), str(tmp_path / "out.png"), "--quality", "35", "--subsampling", "422")
+    assert result.returncode == 0, result.stderr
+    assert np.array_equal(read_image(tmp_path / "out.png"), pillow_decode(pillow_encode(crops["37x51"], 35, "4:2:2")))
+    bench = run("bench", "diffjpeg", "--batch", "2", "--size", "32", "--json")
+    assert bench.returncode == 0, bench.stderr
+    fields = json.loads(bench.stdout)
+    assert fields["ours_fwd_bwd_img_per_s"] > 0 and fields["ours_smooth_fwd_bwd_img_per_s"] > 0

@@ -142,7 +142,7 @@ def _interleave(even: torch.Tensor, odd: torch.Tensor, dim: int) -> torch.Tensor
     return torch.stack([even, odd], dim + 1).reshape(shape)
 
 
-def _smooth(image, tables, subsampling, rounding_fn, floor_fn, exact_coefficients=None):
+def _smooth(image, tables, subsampling, rounding_fn, floor_fn, exact_coefficients=None, detach_table=True):
     """libjpeg's pipeline in float arithmetic, each rounding and floor replaced by a surrogate.
 
     Every step except the two DCTs reproduces libjpeg's integer formula exactly in float32 (the
@@ -176,10 +176,12 @@ def _smooth(image, tables, subsampling, rounding_fn, floor_fn, exact_coefficient
         table = tables[:, min(c, 1), None, None]
         if exact_coefficients is not None:
             coefficients = _ste(coefficients, exact_coefficients[c].to(coefficients) / 8.0)
-        # The table enters the rounding detached: the derivative of Q round(c / Q) with respect to Q
-        # is round(c / Q) almost everywhere. (Differentiating through the surrogate as well would
-        # cancel it for STE wherever c / Q is an integer, e.g. in every flat block at quality 100.)
-        ratio = coefficients / table.detach()
+        # Wherever the forward value is exact (exact mode, or an exact-forward surrogate) the
+        # table enters the rounding detached: the
+        # derivative of Q round(c / Q) with respect to Q is round(c / Q) almost everywhere, while
+        # differentiating through the surrogate too would cancel it for STE wherever c / Q is an
+        # integer (every flat block at quality 100). Smooth surrogates keep their true derivative.
+        ratio = coefficients / (table.detach() if detach_table else table)
         q = rounding_fn(ratio)
         if exact_coefficients is not None:
             q = _ste(q, round_half_away(ratio.detach()))
@@ -245,10 +247,11 @@ def simulate(image: torch.Tensor, quality=None, tables=None, subsampling: str = 
     else:
         def floor_fn(t):  # the surrogate's own forward value, shifted from rounding to flooring
             return rounding_fn(t - 0.5)
+    detach = mode == "exact" or rounding in EXACT_FORWARD  # see the comment in _smooth
     if mode == "smooth":
-        return _smooth(image, tables, subsampling, rounding_fn, floor_fn)
+        return _smooth(image, tables, subsampling, rounding_fn, floor_fn, detach_table=detach)
     dct8 = _exact_dct8(image, subsampling)
-    smooth = _smooth(image, tables, subsampling, rounding_fn, floor_fn, dct8)
+    smooth = _smooth(image, tables, subsampling, rounding_fn, floor_fn, dct8, detach_table=detach)
     exact = _exact_decode(dct8, tables, image.shape[2], image.shape[3], subsampling, image.dtype)
     return _ste(smooth, exact)
 
