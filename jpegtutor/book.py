@@ -274,7 +274,7 @@ def check(root: str | os.PathLike | None = None) -> list[str]:
             if not f.is_file():
                 problems.append(f"chapter {chapter.file!r} is listed in book.toml but {f.name} is missing")
         if md.is_file() and nb.is_file():
-            problems += _pair_problems(md, nb)
+            problems += _pair_problems(md, nb, chapter_table(manifest.root))
     chapters_dir = manifest.root / "chapters"
     if chapters_dir.is_dir():
         for f in sorted(chapters_dir.glob("*")):
@@ -290,7 +290,7 @@ def _first_difference(have: str, want: str) -> str:
     return f"found {len(have.splitlines())} lines, expected {len(want.splitlines())}"
 
 
-def _pair_problems(md: Path, nb: Path) -> list[str]:
+def _pair_problems(md: Path, nb: Path, chapter_map: str | None = None) -> list[str]:
     import json
 
     problems = []
@@ -308,6 +308,12 @@ def _pair_problems(md: Path, nb: Path) -> list[str]:
         if cell.get("cell_type") == "code" and cell.get("source") and cell.get("execution_count") is None:
             problems.append(f"{nb.name}: code cell {i + 1} has no execution_count (not executed); run `make notebooks`")
             break
+    if chapter_map is not None:  # a committed chapter map must list the chapters as book.toml does now
+        for cell in raw.get("cells", []):
+            for output in cell.get("outputs", []):
+                shown = "".join(output.get("data", {}).get("text/markdown", ""))
+                if shown.startswith(chapter_map.split("\n", 1)[0]) and shown.strip() != chapter_map.strip():
+                    problems.append(f"{nb.name}: its chapter map is out of date with book.toml; run `make notebooks`")
     return problems
 
 

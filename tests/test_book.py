@@ -139,3 +139,13 @@ def test_notebook_list_is_the_ready_chapters(repo):
     assert result.returncode == 0
     listed = result.stdout.split()
     assert listed == [f"{c.file}.ipynb" for c in book.load_manifest(repo).ready]
+
+
+def test_stale_chapter_map_is_caught(copy):
+    """The preface shows the chapter map; promoting a chapter without re-executing it is drift."""
+    text = (copy / "book.toml").read_text()
+    planned = next(c for c in book.load_manifest(copy).chapters if not c.ready)
+    (copy / "book.toml").write_text(text.replace(f'title = "{planned.title}"', f'title = "{planned.title} (renamed)"'))
+    assert run_cli("book", "sync", "--root", str(copy)).returncode == 0
+    code, output = check(copy)
+    assert code != 0 and "chapter map is out of date" in output
