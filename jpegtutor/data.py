@@ -13,7 +13,7 @@ Where a named dataset is looked for, in order:
 A missing dataset raises :class:`DatasetNotFoundError` listing every place searched and how to get it.
 
 >>> images = load("kodak")            # 24 uint8 arrays (H, W, 3)
->>> x = to_tensor(images[0])          # (1, 3, 512, 768) float32 in [0, 1]
+>>> x = jpegtutor.image.to_tensor(images[0])  # (1, 3, 512, 768) float32 in [0, 1]
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .image import read_image, to_tensor
+from .image import read_image
 from .resources import PACKAGE_DIR, ResourceNotFoundError, cache_dir, download, offline, repo_root, shared_dirs
 
 __all__ = [

@@ -7,7 +7,6 @@ import torch
 from jpegtutor.diff import JPEGSimulator, quality_to_tables, simulate
 from jpegtutor.image import read_image, to_tensor
 from jpegtutor.jpeg import pillow_decode, pillow_encode, tables_for_quality
-from jpegtutor.metrics import psnr
 
 SUBSAMPLINGS = ("4:4:4", "4:2:2", "4:2:0")
 

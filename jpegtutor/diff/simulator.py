@@ -18,11 +18,8 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from ..jpeg import _array as A
-from ..jpeg import color as jcolor
 from ..jpeg import dct as jdct
 from ..jpeg import quant as jquant
-from ..jpeg import sampling as jsampling
 from ..jpeg.codec import SAMPLING, normalize_subsampling
 from .rounding import get_rounding, round_half_away, surrogate_floor
 
@@ -91,37 +88,6 @@ def _unblocks(blocks: torch.Tensor) -> torch.Tensor:
     return blocks.transpose(2, 3).reshape(b, hb * 8, wb * 8)
 
 
-def _exact_dct8(image: torch.Tensor, subsampling: str) -> list[torch.Tensor]:
-    """libjpeg's integer DCT of each component, ``(B, hb, wb, 8, 8)`` int64 scaled by 8."""
-    b, _, height, width = image.shape
-    vmax, comps = _geometry(height, width, subsampling)
-    u8 = torch.clamp(round_half_away(image.detach() * 255.0), 0, 255).to(torch.int64)
-    ycc = jcolor.rgb_to_ycbcr_libjpeg(u8.permute(0, 2, 3, 1))
-    rows = -(-height // vmax) * vmax
-    out = []
-    for c, (fh, fv, comp_h, comp_w, hb, wb) in enumerate(comps):
-        plane = A.extend_edge(ycc[..., c].to(torch.int64), rows - height, -2)  # row group padding
-        comp = jsampling.downsample_libjpeg(plane, fh, fv, wb * 8)
-        comp = A.extend_edge(comp, hb * 8 - comp.shape[-2], -2)[:, : hb * 8]  # pad to whole blocks
-        out.append(jdct.fdct_islow(_blocks(comp - 128, hb, wb)))
-    return out
-
-
-def _exact_decode(dct8: list[torch.Tensor], tables: torch.Tensor, height: int, width: int,
-                  subsampling: str, dtype: torch.dtype) -> torch.Tensor:
-    """Quantize the integer DCT as libjpeg does, then decode as libjpeg does: ``(B, 3, H, W)`` in [0, 1]."""
-    _, comps = _geometry(height, width, subsampling)
-    tables_int = torch.round(tables.detach()).to(torch.int64)
-    planes = []
-    for c, (fh, fv, comp_h, comp_w, hb, wb) in enumerate(comps):
-        table = tables_int[:, min(c, 1), None, None]
-        q = jquant.quantize_libjpeg(dct8[c], table)
-        samples = _unblocks(jdct.idct_islow(q, table).to(torch.int64))[:, :comp_h, :comp_w]
-        planes.append(jsampling.upsample_libjpeg(samples, fh, fv, height, width))
-    rgb = jcolor.ycbcr_to_rgb_libjpeg(torch.stack(planes, -1))
-    return rgb.permute(0, 3, 1, 2).to(dtype) / 255.0
-
-
 def _fix(x: float) -> float:
     """libjpeg's 16-bit fixed-point constant, as a float that keeps every product exact in float32."""
     return float(int(x * 65536 + 0.5)) / 65536
@@ -142,13 +108,14 @@ def _interleave(even: torch.Tensor, odd: torch.Tensor, dim: int) -> torch.Tensor
     return torch.stack([even, odd], dim + 1).reshape(shape)
 
 
-def _smooth(image, tables, subsampling, rounding_fn, floor_fn, exact_coefficients=None, detach_table=True):
+def _smooth(image, tables, subsampling, rounding_fn, floor_fn, exact: bool = False, detach_table=True):
     """libjpeg's pipeline in float arithmetic, each rounding and floor replaced by a surrogate.
 
     Every step except the two DCTs reproduces libjpeg's integer formula exactly in float32 (the
     fixed-point constants are multiples of 2^-16 and all intermediate values stay below 2^8, so no
-    bits are lost); the DCTs are the orthonormal float transforms. With ``exact_coefficients`` the
-    quantizer is evaluated at libjpeg's exact integer DCT values (used by exact mode).
+    bits are lost); the DCTs are the orthonormal float transforms. With ``exact=True`` (exact mode,
+    whose ``rounding_fn`` and ``floor_fn`` have exact forward values) the two DCTs take their forward
+    values from libjpeg's integer transforms, so the whole forward pass equals libjpeg's.
     """
     b, _, height, width = image.shape
     vmax, comps = _geometry(height, width, subsampling)
@@ -174,8 +141,9 @@ def _smooth(image, tables, subsampling, rounding_fn, floor_fn, exact_coefficient
         comp = F.pad(plane[:, None], (0, 0, 0, hb * 8 - plane.shape[1]), mode="replicate")[:, 0][:, : hb * 8]
         coefficients = C @ _blocks(comp - 128.0, hb, wb) @ C.T
         table = tables[:, min(c, 1), None, None]
-        if exact_coefficients is not None:
-            coefficients = _ste(coefficients, exact_coefficients[c].to(coefficients) / 8.0)
+        if exact:  # comp holds exact integers here: take libjpeg's integer DCT of them
+            dct8 = jdct.fdct_islow(_blocks(comp.detach().round().to(torch.int64) - 128, hb, wb))
+            coefficients = _ste(coefficients, dct8.to(coefficients) / 8.0)
         # Wherever the forward value is exact (exact mode, or an exact-forward surrogate) the
         # table enters the rounding detached: the
         # derivative of Q round(c / Q) with respect to Q is round(c / Q) almost everywhere, while
@@ -183,9 +151,15 @@ def _smooth(image, tables, subsampling, rounding_fn, floor_fn, exact_coefficient
         # integer (every flat block at quality 100). Smooth surrogates keep their true derivative.
         ratio = coefficients / (table.detach() if detach_table else table)
         q = rounding_fn(ratio)
-        if exact_coefficients is not None:
-            q = _ste(q, round_half_away(ratio.detach()))
-        samples = rounding_fn(_unblocks(C.T @ (q * table) @ C) + 128.0)  # IDCT output: integers...
+        samples = C.T @ (q * table) @ C + 128.0
+        if exact:  # libjpeg's integer IDCT (exact q and table integers), with the float one's gradient
+            exact_q = round_half_away(ratio.detach()).to(torch.int64)
+            q = _ste(q, exact_q)
+            samples = _ste(C.T @ (q * table) @ C + 128.0,
+                           jdct.idct_islow(exact_q, torch.round(table.detach()).to(torch.int64)))
+        else:
+            samples = rounding_fn(samples)  # IDCT output: integers...
+        samples = _unblocks(samples)
         samples = samples - (samples - samples.clamp(0.0, 255.0)).detach()  # ...clipped to 0-255
         samples = samples[:, :comp_h, :comp_w]
         if (fh, fv) == (2, 2) and samples.shape[-1] > 2:  # libjpeg's fancy upsampling, h2v2
@@ -241,19 +215,20 @@ def simulate(image: torch.Tensor, quality=None, tables=None, subsampling: str = 
             raise ValueError("table entries must be in [1, 255]")
         tables = tables.to(image.dtype)
     rounding_fn = get_rounding(rounding, **rounding_options)
-    if rounding in EXACT_FORWARD:
+    if mode == "exact" and rounding not in EXACT_FORWARD:
+        surrogate = rounding_fn
+
+        def rounding_fn(t):  # exact forward value, the surrogate's gradient
+            return _ste(surrogate(t), round_half_away(t.detach()))
+
+    if mode == "exact" or rounding in EXACT_FORWARD:
         def floor_fn(t):  # exact floor forward, the surrogate's gradient backward
             return surrogate_floor(t, rounding_fn)
     else:
         def floor_fn(t):  # the surrogate's own forward value, shifted from rounding to flooring
             return rounding_fn(t - 0.5)
     detach = mode == "exact" or rounding in EXACT_FORWARD  # see the comment in _smooth
-    if mode == "smooth":
-        return _smooth(image, tables, subsampling, rounding_fn, floor_fn, detach_table=detach)
-    dct8 = _exact_dct8(image, subsampling)
-    smooth = _smooth(image, tables, subsampling, rounding_fn, floor_fn, dct8, detach_table=detach)
-    exact = _exact_decode(dct8, tables, image.shape[2], image.shape[3], subsampling, image.dtype)
-    return _ste(smooth, exact)
+    return _smooth(image, tables, subsampling, rounding_fn, floor_fn, exact=mode == "exact", detach_table=detach)
 
 
 class JPEGSimulator(torch.nn.Module):

@@ -6,7 +6,6 @@ Full-range YCbCr as JPEG files store it: Y in ``[0, 1]`` like the input, Cb and 
 
 from __future__ import annotations
 
-import numpy as np
 import torch
 
 from . import _array as A

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import markers
 from .codec import _decode_coefficients
 
 __all__ = ["inspect"]
