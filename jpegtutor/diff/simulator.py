@@ -2,12 +2,13 @@
 
 Two forward modes share one set of differentiable (float) operations:
 
-- ``exact``: the forward output equals what libjpeg decodes from the file Pillow writes, pixel
-  for pixel (the integer path of Part I, run on torch tensors), while the backward pass goes
-  through the float operations, with the chosen rounding surrogate at the quantizer evaluated at
-  the exact coefficients (straight-through for every other integer step);
-- ``smooth``: the float pipeline itself, with each of libjpeg's roundings (colour conversion,
-  downsampling, quantization, inverse DCT output) replaced by the surrogate and its clipping kept.
+- ``smooth``: libjpeg's pipeline written in float32, every step exact except the two DCTs (which
+  are the orthonormal float transforms), with each of libjpeg's roundings and floors (colour
+  conversion, downsampling, quantization, inverse DCT output, upsampling) done by the surrogate;
+- ``exact``: the same pipeline with exact-forward roundings and with libjpeg's integer DCT and IDCT
+  (Part I's code, run on torch tensors) supplying the forward values of the two float DCTs, so
+  that the output equals what libjpeg decodes from the file Pillow writes, pixel for pixel, while
+  gradients flow through the float operations and the chosen surrogate.
 
 Quality can be a float tensor ``(B,)`` (gradient through a surrogate floor in the IJG formula) or
 tables can be given directly as ``(B, 2, 8, 8)`` (luma, chroma; gradient with respect to them).
@@ -18,6 +19,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
+from ..jpeg import _array as A
 from ..jpeg import dct as jdct
 from ..jpeg import quant as jquant
 from ..jpeg.codec import SAMPLING, normalize_subsampling
@@ -93,21 +95,6 @@ def _fix(x: float) -> float:
     return float(int(x * 65536 + 0.5)) / 65536
 
 
-def _shifted(a: torch.Tensor, dim: int, direction: int) -> torch.Tensor:
-    """Neighbour along ``dim`` (``-1`` previous, ``+1`` next), repeating the edge sample."""
-    n = a.shape[dim]
-    if direction < 0:
-        return torch.cat([a.narrow(dim, 0, 1), a.narrow(dim, 0, n - 1)], dim)
-    return torch.cat([a.narrow(dim, 1, n - 1), a.narrow(dim, n - 1, 1)], dim)
-
-
-def _interleave(even: torch.Tensor, odd: torch.Tensor, dim: int) -> torch.Tensor:
-    """even[0], odd[0], even[1], odd[1], ... along a (non-negative) ``dim``."""
-    shape = list(even.shape)
-    shape[dim] *= 2
-    return torch.stack([even, odd], dim + 1).reshape(shape)
-
-
 def _smooth(image, tables, subsampling, rounding_fn, floor_fn, exact: bool = False, detach_table=True):
     """libjpeg's pipeline in float arithmetic, each rounding and floor replaced by a surrogate.
 
@@ -165,15 +152,15 @@ def _smooth(image, tables, subsampling, rounding_fn, floor_fn, exact: bool = Fal
         if (fh, fv) == (2, 2) and samples.shape[-1] > 2:  # libjpeg's fancy upsampling, h2v2
             halves = []
             for direction in (-1, +1):
-                colsum = 3 * samples + _shifted(samples, 1, direction)
-                even = floor_fn((3 * colsum + _shifted(colsum, 2, -1) + 8) / 16)
-                odd = floor_fn((3 * colsum + _shifted(colsum, 2, +1) + 7) / 16)
-                halves.append(_interleave(even, odd, 2))
-            samples = _interleave(halves[0], halves[1], 1)
+                colsum = 3 * samples + A.shift(samples, -2, direction)
+                even = floor_fn((3 * colsum + A.shift(colsum, -1, -1) + 8) / 16)
+                odd = floor_fn((3 * colsum + A.shift(colsum, -1, +1) + 7) / 16)
+                halves.append(A.interleave(even, odd, -1))
+            samples = A.interleave(halves[0], halves[1], -2)
         elif (fh, fv) == (2, 1) and samples.shape[-1] > 2:  # h2v1
-            even = floor_fn((3 * samples + _shifted(samples, 2, -1) + 1) / 4)
-            odd = floor_fn((3 * samples + _shifted(samples, 2, +1) + 2) / 4)
-            samples = _interleave(even, odd, 2)
+            even = floor_fn((3 * samples + A.shift(samples, -1, -1) + 1) / 4)
+            odd = floor_fn((3 * samples + A.shift(samples, -1, +1) + 2) / 4)
+            samples = A.interleave(even, odd, -1)
         elif (fh, fv) != (1, 1):  # components 1 or 2 samples wide: replication
             samples = samples.repeat_interleave(fv, 1).repeat_interleave(fh, 2)
         planes.append(samples[:, :height, :width])

@@ -58,3 +58,11 @@ def shift(a, axis: int, direction: int):
         return cat([a[tuple(edge)], a[tuple(index)]], axis)
     index[axis], edge[axis] = slice(1, n), slice(n - 1, n)
     return cat([a[tuple(index)], a[tuple(edge)]], axis)
+
+
+def interleave(even, odd, axis: int):
+    """Merge two arrays along a negative ``axis``: even[0], odd[0], even[1], odd[1], ..."""
+    stacked = stack([even, odd], axis)  # the pair sits right after the merged axis
+    shape = list(even.shape)
+    shape[axis] *= 2
+    return stacked.reshape(shape)

@@ -56,19 +56,11 @@ def downsample_libjpeg(plane, fh: int, fv: int, out_width: int):
     raise ValueError(f"unsupported sampling ratio {fh}x{fv}; libjpeg's simple cases are 1x1, 2x1, 2x2")
 
 
-def _interleave(even, odd, axis: int):
-    """Merge two arrays along a negative ``axis``: even[0], odd[0], even[1], odd[1], ..."""
-    stacked = A.stack([even, odd], axis)  # (..., n, 2, ...): the pair right after the merged axis
-    shape = list(even.shape)
-    shape[axis] *= 2
-    return stacked.reshape(shape)
-
-
 def _fancy_h(x):
     """h2v1 fancy upsampling of int rows ``(..., w)`` (``w > 2``) to ``(..., 2w)``."""
     even = (3 * x + A.shift(x, -1, -1) + 1) >> 2  # first column gives x itself
     odd = (3 * x + A.shift(x, -1, +1) + 2) >> 2  # last column gives x itself
-    return _interleave(even, odd, -1)
+    return A.interleave(even, odd, -1)
 
 
 def _fancy_hv(plane):
@@ -78,8 +70,8 @@ def _fancy_hv(plane):
         colsum = 3 * plane + other  # vertical 3:1 mix, scaled by 4
         even = (3 * colsum + A.shift(colsum, -1, -1) + 8) >> 4
         odd = (3 * colsum + A.shift(colsum, -1, +1) + 7) >> 4
-        rows.append(_interleave(even, odd, -1))
-    return _interleave(rows[0], rows[1], -2)
+        rows.append(A.interleave(even, odd, -1))
+    return A.interleave(rows[0], rows[1], -2)
 
 
 def upsample_libjpeg(plane, fh: int, fv: int, height: int, width: int):
@@ -94,7 +86,7 @@ def upsample_libjpeg(plane, fh: int, fv: int, height: int, width: int):
     if (fh, fv) == (1, 2):  # h1v2: vertical triangle filter, bias 1 (above) and 2 (below)
         up = (3 * plane + A.shift(plane, -2, -1) + 1) >> 2
         down = (3 * plane + A.shift(plane, -2, +1) + 2) >> 2
-        return _interleave(up, down, -2)[..., :height, :width]
+        return A.interleave(up, down, -2)[..., :height, :width]
     if (fh, fv) in ((2, 1), (2, 2)) and plane.shape[-1] > 2:
         return (_fancy_h(plane) if fv == 1 else _fancy_hv(plane))[..., :height, :width]
     return _repeat(plane, fh, fv)[..., :height, :width]  # libjpeg replicates in the other cases
@@ -102,5 +94,5 @@ def upsample_libjpeg(plane, fh: int, fv: int, height: int, width: int):
 
 def _repeat(plane, fh: int, fv: int):
     if A.is_torch(plane):
-        return plane.repeat_interleave(fv, dim=-2).repeat_interleave(fh, dim=-1)
+        return plane.repeatA.interleave(fv, dim=-2).repeatA.interleave(fh, dim=-1)
     return np.repeat(np.repeat(plane, fv, axis=-2), fh, axis=-1)
