@@ -3,11 +3,13 @@
 import io
 
 import numpy as np
+import torch
 import pytest
 from PIL import Image
 
 from jpegtutor.jpeg import markers, quant
-from jpegtutor.jpeg.dct import dct2, dct_matrix, fdct_islow, idct2, idct_islow
+from jpegtutor.jpeg.dct import (dct2, dct_matrix, fdct_islow, fdct_islow_matmul, idct2, idct_islow, idct_islow_matmul,
+                                islow_matrices)
 from jpegtutor.jpeg.huffman import (STD_AC_CHROMA, STD_AC_LUMA, STD_DC_CHROMA, STD_DC_LUMA, optimal_table,
                                     pack_bits, size_category)
 from jpegtutor.jpeg.sampling import box_downsample, downsample_libjpeg
@@ -70,6 +72,23 @@ def test_idct_islow_inverts_within_rounding_and_clamps():
     assert idct_islow(huge, table).min() == 255  # range limiting
     huge[0, 0, 0] = -2000
     assert idct_islow(huge, table).max() == 0
+
+
+def test_matrix_form_of_the_integer_dcts_gives_the_same_integers():
+    gen = torch.Generator().manual_seed(3)
+    blocks = torch.randint(-128, 128, (4000, 8, 8), generator=gen)
+    blocks[:2], blocks[2] = -128, 127  # extremes: the largest intermediate values
+    blocks[3] = torch.where(torch.rand(8, 8, generator=gen) > 0.5, 127, -128)
+    reference = fdct_islow(blocks)
+    assert torch.equal(fdct_islow_matmul(blocks), reference.double())
+    table = torch.randint(1, 256, (4000, 8, 8), generator=gen)
+    table[:100] = 1
+    coefficients = torch.round(reference / table)
+    coefficients[4:8] = torch.randint(-1024, 1024, (4, 8, 8), generator=gen)  # far outside the sample range
+    assert torch.equal(idct_islow_matmul(coefficients, table), idct_islow(coefficients, table).double())
+    m = islow_matrices()
+    ideal = np.sqrt(8) * dct_matrix() * 2.0 ** m["fdct_rows_shift"][:, None] * 4  # 2 extra bits, then the shift
+    assert np.abs(m["fdct_rows"] - ideal).max() <= 1.5  # 13-bit constants: within a rounding or two of the cosines
 
 
 def test_zigzag():

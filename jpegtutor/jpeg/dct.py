@@ -8,6 +8,12 @@ transforms (Loeffler, Ligtenberg and Moschytz's factorisation, 13-bit fixed-poin
 passes with 2 extra bits of precision in between) operation for operation, vectorised over blocks.
 The forward output is scaled by 8 relative to the orthonormal DCT; the inverse takes quantized
 coefficients and the table, dequantizes, and returns clamped 8-bit samples exactly as libjpeg does.
+
+Matrix form: every output of a pass is one integer linear combination of its 8 inputs, rounded by
+one right shift. ``islow_matrices()`` reads those integer matrices off the butterflies, and
+``fdct_islow_matmul`` / ``idct_islow_matmul`` compute the same integers as two matrix products and
+two floors in float64 (exact: every intermediate stays far below 2^53). That is the fast path of
+the differentiable simulator (Part II), tens of tensor operations fewer than the butterflies.
 """
 
 from __future__ import annotations
@@ -15,7 +21,10 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-__all__ = ["dct2", "dct_matrix", "fdct_islow", "idct2", "idct_islow"]
+from . import _array as A
+
+__all__ = ["dct2", "dct_matrix", "fdct_islow", "fdct_islow_matmul", "idct2", "idct_islow", "idct_islow_matmul",
+           "islow_matrices"]
 
 CONST_BITS = 13
 PASS1_BITS = 2
@@ -62,22 +71,13 @@ def idct2(coefficients: np.ndarray) -> np.ndarray:
 
 
 def _descale(x, n: int):
-    return (x + (1 << (n - 1))) >> n
+    """Round ``x / 2**n`` half up, as libjpeg's DESCALE (an arithmetic right shift)."""
+    return (x + (1 << (n - 1))) >> n if n else x
 
 
-def _as_int64(a):
-    """Integer arrays for the exact path: NumPy int64, or torch int64 on the tensor's device."""
-    if isinstance(a, torch.Tensor):
-        return a.to(torch.int64)
-    return np.asarray(a, dtype=np.int64)
-
-
-def _stack(parts, axis: int):
-    return torch.stack(parts, axis) if isinstance(parts[0], torch.Tensor) else np.stack(parts, axis)
-
-
-def _fdct_1d(d: list[np.ndarray], first_pass: bool) -> list[np.ndarray]:
-    """One pass of jpeg_fdct_islow on 8 arrays (the 8 samples of each row or column)."""
+def _fdct_1d(d: list[np.ndarray], first_pass: bool) -> tuple[list[np.ndarray], list[int]]:
+    """One pass of jpeg_fdct_islow on 8 arrays (the 8 samples of each row or column), before
+    descaling: returns the 8 outputs times ``2**shift`` and the 8 shifts."""
     tmp0, tmp7 = d[0] + d[7], d[0] - d[7]
     tmp1, tmp6 = d[1] + d[6], d[1] - d[6]
     tmp2, tmp5 = d[2] + d[5], d[2] - d[5]
@@ -86,15 +86,17 @@ def _fdct_1d(d: list[np.ndarray], first_pass: bool) -> list[np.ndarray]:
     tmp11, tmp12 = tmp1 + tmp2, tmp1 - tmp2
     out = [None] * 8
     shift = CONST_BITS - PASS1_BITS if first_pass else CONST_BITS + PASS1_BITS
-    if first_pass:
+    shifts = [shift] * 8
+    if first_pass:  # the DC and middle outputs keep 2 extra bits, unrounded
         out[0] = (tmp10 + tmp11) << PASS1_BITS
         out[4] = (tmp10 - tmp11) << PASS1_BITS
+        shifts[0] = shifts[4] = 0
     else:
-        out[0] = _descale(tmp10 + tmp11, PASS1_BITS)
-        out[4] = _descale(tmp10 - tmp11, PASS1_BITS)
+        out[0], out[4] = tmp10 + tmp11, tmp10 - tmp11
+        shifts[0] = shifts[4] = PASS1_BITS
     z1 = (tmp12 + tmp13) * FIX_0_541196100
-    out[2] = _descale(z1 + tmp13 * FIX_0_765366865, shift)
-    out[6] = _descale(z1 - tmp12 * FIX_1_847759065, shift)
+    out[2] = z1 + tmp13 * FIX_0_765366865
+    out[6] = z1 - tmp12 * FIX_1_847759065
     z1, z2, z3, z4 = tmp4 + tmp7, tmp5 + tmp6, tmp4 + tmp6, tmp5 + tmp7
     z5 = (z3 + z4) * FIX_1_175875602
     tmp4 = tmp4 * FIX_0_298631336
@@ -105,11 +107,16 @@ def _fdct_1d(d: list[np.ndarray], first_pass: bool) -> list[np.ndarray]:
     z2 = z2 * -FIX_2_562915447
     z3 = z3 * -FIX_1_961570560 + z5
     z4 = z4 * -FIX_0_390180644 + z5
-    out[7] = _descale(tmp4 + z1 + z3, shift)
-    out[5] = _descale(tmp5 + z2 + z4, shift)
-    out[3] = _descale(tmp6 + z2 + z3, shift)
-    out[1] = _descale(tmp7 + z1 + z4, shift)
-    return out
+    out[7] = tmp4 + z1 + z3
+    out[5] = tmp5 + z2 + z4
+    out[3] = tmp6 + z2 + z3
+    out[1] = tmp7 + z1 + z4
+    return out, shifts
+
+
+def _fdct_pass(d, first_pass: bool):
+    out, shifts = _fdct_1d(d, first_pass)
+    return [_descale(o, n) for o, n in zip(out, shifts)]
 
 
 def fdct_islow(blocks):
@@ -118,15 +125,15 @@ def fdct_islow(blocks):
     Works on NumPy arrays and on torch tensors (any device). Returns int64 ``(..., 8, 8)``, 8 times
     the orthonormal DCT, rounded as libjpeg rounds.
     """
-    data = _as_int64(blocks)
-    rows = _fdct_1d([data[..., :, i] for i in range(8)], first_pass=True)  # each (..., 8): over rows
-    data = _stack(rows, -1)
-    cols = _fdct_1d([data[..., i, :] for i in range(8)], first_pass=False)
-    return _stack(cols, -2)
+    data = A.as_int64(blocks)
+    rows = _fdct_pass([data[..., :, i] for i in range(8)], first_pass=True)  # each (..., 8): over rows
+    data = A.stack(rows, -1)
+    cols = _fdct_pass([data[..., i, :] for i in range(8)], first_pass=False)
+    return A.stack(cols, -2)
 
 
-def _idct_1d(d: list[np.ndarray], shift: int) -> list[np.ndarray]:
-    """One pass of jpeg_idct_islow, before descaling: returns the 8 outputs scaled by 2**shift."""
+def _idct_1d(d: list[np.ndarray]) -> list[np.ndarray]:
+    """One pass of jpeg_idct_islow, before descaling (the caller shifts every output alike)."""
     z2, z3 = d[2], d[6]
     z1 = (z2 + z3) * FIX_0_541196100
     tmp2 = z1 - z3 * FIX_1_847759065
@@ -152,7 +159,10 @@ def _idct_1d(d: list[np.ndarray], shift: int) -> list[np.ndarray]:
     tmp3 = tmp3 + z1 + z4
     out = [tmp10 + tmp3, tmp11 + tmp2, tmp12 + tmp1, tmp13 + tmp0,
            tmp13 - tmp0, tmp12 - tmp1, tmp11 - tmp2, tmp10 - tmp3]
-    return [_descale(o, shift) for o in out]
+    return out
+
+
+IDCT_SHIFTS = (CONST_BITS - PASS1_BITS, CONST_BITS + PASS1_BITS + 3)  # columns pass, rows pass
 
 
 def _range_limit_table() -> np.ndarray:
@@ -182,11 +192,15 @@ def idct_islow(coefficients, table, wrap: bool = False):
     default). Both agree for every value within [-512, 511], which covers all data an encoder
     writes.
     """
-    data = _as_int64(coefficients) * _as_int64(table)
-    cols = _idct_1d([data[..., i, :] for i in range(8)], CONST_BITS - PASS1_BITS)  # columns first
-    data = _stack(cols, -2)
-    rows = _idct_1d([data[..., :, i] for i in range(8)], CONST_BITS + PASS1_BITS + 3)
-    centred = _stack(rows, -1)
+    data = A.as_int64(coefficients) * A.as_int64(table)
+    cols = [_descale(o, IDCT_SHIFTS[0]) for o in _idct_1d([data[..., i, :] for i in range(8)])]  # columns first
+    data = A.stack(cols, -2)
+    rows = [_descale(o, IDCT_SHIFTS[1]) for o in _idct_1d([data[..., :, i] for i in range(8)])]
+    centred = A.stack(rows, -1)
+    return _range_limit(centred, wrap)
+
+
+def _range_limit(centred, wrap: bool):
     if isinstance(centred, torch.Tensor):
         if wrap:
             return torch.from_numpy(_RANGE_LIMIT).to(centred.device)[centred & 1023]
@@ -194,3 +208,55 @@ def idct_islow(coefficients, table, wrap: bool = False):
     if wrap:
         return _RANGE_LIMIT[centred & 1023]
     return np.clip(centred + 128, 0, 255).astype(np.uint8)
+
+
+def islow_matrices() -> dict:
+    """libjpeg's integer DCTs as integer matrices and shifts, read off the butterflies.
+
+    Returns int64 arrays: ``fdct_rows``, ``fdct_cols`` (8 x 8 each) with shifts ``fdct_rows_shift``,
+    ``fdct_cols_shift`` (8,), and ``idct`` (8 x 8, the same matrix for both passes) with
+    ``idct_shifts`` (columns pass, rows pass). One pass computes ``out[i] = (M[i] . x + 2**(s[i]-1)) >> s[i]``
+    (no rounding term where ``s[i] = 0``).
+    """
+    unit = [np.eye(8, dtype=np.int64)[j] for j in range(8)]  # d[j][b] = 1 if b == j: outputs are M's rows
+    rows, rows_shift = _fdct_1d(unit, first_pass=True)
+    cols, cols_shift = _fdct_1d(unit, first_pass=False)
+    return {"fdct_rows": np.stack(rows), "fdct_rows_shift": np.array(rows_shift),
+            "fdct_cols": np.stack(cols), "fdct_cols_shift": np.array(cols_shift),
+            "idct": np.stack(_idct_1d(unit)), "idct_shifts": np.array(IDCT_SHIFTS)}
+
+
+_MATRICES = islow_matrices()
+
+
+def _shift_floor(x: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
+    """``(x + 2**(s-1)) >> s`` on float64 integers: ``floor(x * 2**-s + 0.5)`` where s > 0, x where s = 0."""
+    scale = torch.exp2(-shifts.to(x))
+    half = torch.where(shifts > 0, 0.5, 0.0).to(x)
+    return torch.floor(x * scale + half)
+
+
+def fdct_islow_matmul(blocks: torch.Tensor) -> torch.Tensor:
+    """:func:`fdct_islow` as two float64 matrix products and floors (same integers, much faster on
+    tensors). ``blocks``: ``(..., 8, 8)`` level-shifted samples (integers -128..127, any dtype);
+    returns float64 ``(..., 8, 8)``."""
+    x = blocks.to(torch.float64)
+    rows = torch.from_numpy(_MATRICES["fdct_rows"]).to(x)
+    cols = torch.from_numpy(_MATRICES["fdct_cols"]).to(x)
+    rows_shift = torch.from_numpy(_MATRICES["fdct_rows_shift"]).to(x.device)
+    cols_shift = torch.from_numpy(_MATRICES["fdct_cols_shift"]).to(x.device)
+    x = _shift_floor(x @ rows.T, rows_shift)  # pass 1 over each row: output index is the last axis
+    return _shift_floor(cols @ x, cols_shift[:, None])  # pass 2 over each column
+
+
+def idct_islow_matmul(coefficients: torch.Tensor, table: torch.Tensor, clamp: bool = True) -> torch.Tensor:
+    """:func:`idct_islow` as two float64 matrix products and floors. ``coefficients``: quantized
+    ``(..., 8, 8)`` integers (any dtype); ``table``: broadcastable ``(..., 8, 8)``. Returns float64
+    samples ``(..., 8, 8)``, saturated to [0, 255] (libjpeg-turbo's SIMD behaviour) unless
+    ``clamp=False``."""
+    x = coefficients.to(torch.float64) * table.to(torch.float64)
+    m = torch.from_numpy(_MATRICES["idct"]).to(x)
+    first, second = IDCT_SHIFTS
+    x = torch.floor((m @ x) * 2.0**-first + 0.5)  # columns pass
+    x = torch.floor((x @ m.T) * 2.0**-second + 0.5) + 128.0  # rows pass
+    return x.clamp(0.0, 255.0) if clamp else x
