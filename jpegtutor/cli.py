@@ -157,17 +157,27 @@ def _simulate(args: argparse.Namespace) -> int:
 
 def _bench(args: argparse.Namespace) -> int:
     from .diff import bench
+    from .jpeg.codec import normalize_subsampling
 
     result = {}
+    modes = tuple(m.strip() for m in args.modes.split(","))
+    for mode in modes:
+        if mode not in ("exact", "smooth"):
+            raise SystemExit(f"--modes: unknown mode {mode!r} (exact, smooth)")
     if args.fidelity:
-        qualities = tuple(int(q) for q in args.qualities.split(","))
-        result.update(bench.fidelity(qualities, compare=args.compare, device=args.device))
-    for mode in args.modes.split(","):
-        speed = bench.speed(args.device, args.batch, args.size, args.compare, mode=mode, compile=args.compile)
-        if mode == args.modes.split(",")[0]:
-            result.update(speed)
-        else:
-            result[f"ours_{mode}_fwd_bwd_img_per_s"] = speed["ours_fwd_bwd_img_per_s"]
+        try:
+            qualities = bench.parse_qualities(args.qualities)
+            subsamplings = tuple(normalize_subsampling(s.strip()) for s in args.subsamplings.split(","))
+        except ValueError as exc:
+            raise SystemExit(str(exc)) from None
+        result.update(bench.fidelity(qualities, subsamplings, modes=modes, compare=args.compare, device=args.device))
+    if not args.no_speed:
+        result.update(bench.speed(args.device, args.batch, args.size, args.compare, modes=modes, compile=args.compile))
+    if args.out:
+        from pathlib import Path
+
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
     if args.json:
         print(json.dumps(result))
     else:
@@ -254,8 +264,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--modes", default="exact,smooth", help="simulator modes to time, comma-separated")
     p.add_argument("--compile", action="store_true", help="torch.compile the simulator")
     p.add_argument("--fidelity", action="store_true", help="also the PSNR table against libjpeg on Kodak")
-    p.add_argument("--qualities", default="1,10,50,90", help="qualities for --fidelity")
-    p.add_argument("--json", action="store_true")
+    p.add_argument("--qualities", default="1,10,50,90", help="qualities for --fidelity: 1,10,50 or 1-100")
+    p.add_argument("--subsamplings", default="420,444", help="subsamplings for --fidelity, comma-separated")
+    p.add_argument("--no-speed", action="store_true", help="skip the speed measurement")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--out", help="also write the JSON to this file (e.g. data/results/diffjpeg_fidelity.json)")
     p.set_defaults(func=_bench)
 
     p = sub.add_parser("data", help="find and verify the datasets")

@@ -178,3 +178,14 @@ def test_cli_simulate_and_bench(tmp_path, crops):
     assert bench.returncode == 0, bench.stderr
     fields = json.loads(bench.stdout)
     assert fields["ours_fwd_bwd_img_per_s"] > 0 and fields["ours_smooth_fwd_bwd_img_per_s"] > 0
+    assert fields["ours_fwd_bwd_img_per_s"] == fields["ours_exact_fwd_bwd_img_per_s"]
+    out = tmp_path / "fidelity.json"
+    bench = run("bench", "diffjpeg", "--fidelity", "--no-speed", "--qualities", "99-100", "--subsamplings", "422",
+                "--modes", "exact", "--out", str(out))
+    assert bench.returncode == 0, bench.stderr
+    assert json.loads(out.read_text()) == {"exact_4:2:2_q99_psnr_db": 200.0, "exact_4:2:2_q99_differing_pixels": 0,
+                                           "exact_4:2:2_q100_psnr_db": 200.0, "exact_4:2:2_q100_differing_pixels": 0}
+    for bad, message in ((("--qualities", "0-5"), "1-100"), (("--qualities", "a"), "look like"),
+                         (("--subsamplings", "411"), "subsampling"), (("--modes", "fast"), "unknown mode")):
+        result = run("bench", "diffjpeg", "--fidelity", "--no-speed", *bad)
+        assert result.returncode != 0 and message in result.stderr, (bad, result.stderr)
