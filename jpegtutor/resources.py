@@ -19,6 +19,7 @@ __all__ = [
     "ResourceNotFoundError",
     "cache_dir",
     "download",
+    "load_result",
     "offline",
     "repo_root",
     "sha256_file",
@@ -36,6 +37,19 @@ def repo_root() -> Path | None:
     """The checkout this package was imported from (the folder holding ``book.toml``), if any."""
     root = PACKAGE_DIR.parent
     return root if (root / "book.toml").is_file() else None
+
+
+def load_result(name: str) -> dict:
+    """A committed JSON results file ``data/results/<name>`` (written by the command named in the
+    chapter that reads it; see ``data/README.md``)."""
+    import json
+
+    root = repo_root()
+    path = (root or Path.cwd()) / "data" / "results" / name
+    if not path.is_file():
+        raise ResourceNotFoundError(f"results file {name!r} not found at {path}; it ships with the book's "
+                                    "repository (git clone it), and data/README.md names the command that writes it")
+    return json.loads(path.read_text())
 
 
 def shared_dirs() -> list[Path]:

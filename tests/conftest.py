@@ -9,6 +9,7 @@ import pytest
 
 os.environ.setdefault("JPEGTUTOR_OFFLINE", "1")
 os.environ.setdefault("JPEGTUTOR_PROGRESS", "0")
+os.environ.setdefault("JPEGTUTOR_WIDGETS", "0")  # nbval: no live widgets (see jpegtutor.widgets)
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -87,3 +87,15 @@ def test_progress_honours_the_off_switch(monkeypatch, capsys):
     bar = runtime.progress(range(3), desc="visible")
     assert list(bar) == [0, 1, 2]
     assert "visible" in capsys.readouterr().err
+
+
+def test_interact_is_off_in_headless_runs_and_falls_back_outside_ipython(monkeypatch, capsys):
+    from jpegtutor.widgets import interact
+
+    calls = []
+    monkeypatch.setenv("JPEGTUTOR_WIDGETS", "0")
+    assert interact(lambda quality=5: calls.append(quality), quality=(1, 100, 1)) is None
+    assert calls == [] and "JPEGTUTOR_WIDGETS=0" in capsys.readouterr().out
+    monkeypatch.setenv("JPEGTUTOR_WIDGETS", "1")
+    interact(lambda quality=5, mode="exact": calls.append((quality, mode)), quality=(1, 100, 1), mode="smooth")
+    assert calls == [(5, "smooth")]  # plain values pass through, ranges fall back to the default
