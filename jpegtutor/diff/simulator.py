@@ -25,7 +25,7 @@ from ..jpeg import quant as jquant
 from ..jpeg.codec import SAMPLING, normalize_subsampling
 from .rounding import get_rounding, round_half_away, surrogate_floor
 
-__all__ = ["EXACT_FORWARD", "JPEGSimulator", "quality_to_tables", "simulate"]
+__all__ = ["EXACT_FORWARD", "JPEGSimulator", "dct_coefficients", "quality_to_tables", "simulate"]
 
 EXACT_FORWARD = ("hard", "ste", "cubic-ste")  # surrogates whose forward value is the exact rounding
 
@@ -114,16 +114,17 @@ def _fix(x: float) -> float:
     return float(int(x * 65536 + 0.5)) / 65536
 
 
-def _smooth(image, tables, subsampling, rounding_fn, floor_fn, exact: bool = False, detach_table=True):
-    """libjpeg's pipeline in float arithmetic, each rounding and floor replaced by a surrogate.
+def _encode(image, subsampling, rounding_fn, floor_fn, exact: bool) -> list[torch.Tensor]:
+    """Encoder half: image to the DCT coefficients of each component, ``(B, hb, wb, 64)`` each
+    (orthonormal scale: libjpeg's integer DCT output / 8), blocks flattened row by row.
 
-    Every step except the two DCTs reproduces libjpeg's integer formula exactly in float32 (the
+    Every step except the DCT reproduces libjpeg's integer formula exactly in float32 (the
     fixed-point constants are multiples of 2^-16 and all intermediate values stay below 2^8, so no
-    bits are lost); the DCTs are the orthonormal float transforms. With ``exact=True`` (exact mode,
-    whose ``rounding_fn`` and ``floor_fn`` have exact forward values) the two DCTs take their forward
-    values from libjpeg's integer transforms, so the whole forward pass equals libjpeg's.
+    bits are lost); the DCT is the orthonormal float transform. With ``exact=True`` (exact mode,
+    whose ``rounding_fn`` and ``floor_fn`` have exact forward values) the DCT's forward values come
+    from libjpeg's integer transform, so the coefficients equal libjpeg's.
     """
-    b, _, height, width = image.shape
+    height, width = image.shape[2:]
     vmax, comps = _geometry(height, width, subsampling)
     rgb = rounding_fn(image * 255.0)  # the 8-bit image Pillow would be given
     rgb = rgb - (rgb - rgb.clamp(0.0, 255.0)).detach()
@@ -134,8 +135,8 @@ def _smooth(image, tables, subsampling, rounding_fn, floor_fn, exact: bool = Fal
     cr = floor_fn(_fix(0.5) * r - _fix(0.41869) * g - _fix(0.08131) * bl + (128.0 + half - 2**-16))
     K = _DCT64.to(image)
     rows = -(-height // vmax) * vmax
-    planes = []
-    for c, (plane, (fh, fv, comp_h, comp_w, hb, wb)) in enumerate(zip((y, cb, cr), comps)):
+    out = []
+    for plane, (fh, fv, comp_h, comp_w, hb, wb) in zip((y, cb, cr), comps):
         plane = F.pad(plane[:, None], (0, wb * 8 * fh - width, 0, rows - height), mode="replicate")[:, 0]
         if (fh, fv) == (2, 1):
             bias = (torch.arange(wb * 8, device=plane.device) % 2).to(plane.dtype)
@@ -148,21 +149,34 @@ def _smooth(image, tables, subsampling, rounding_fn, floor_fn, exact: bool = Fal
         blocks = _blocks(comp - 128.0, hb, wb)
         if exact:  # comp holds exact integers here: the forward value is libjpeg's integer DCT of them
             dct8 = jdct.fdct_islow_matmul(blocks.detach().reshape(*blocks.shape[:3], 8, 8))
-            coefficients = _ExactValue.apply(blocks, dct8.reshape(blocks.shape) / 8.0, K.T)
+            out.append(_ExactValue.apply(blocks, dct8.reshape(blocks.shape) / 8.0, K.T))
         else:
-            coefficients = blocks @ K.T
+            out.append(blocks @ K.T)
+    return out
+
+
+def _quantize(coefficients, table, rounding_fn, detach_table: bool):
+    """``round(c / Q)``; ``table``: ``(B, 1, 1, 64)``.
+
+    Wherever the forward value is exact (exact mode, or an exact-forward surrogate) the table
+    enters the rounding detached: the derivative of ``Q round(c / Q)`` with respect to ``Q`` is
+    ``round(c / Q)`` almost everywhere, while differentiating through the surrogate too would
+    cancel it for STE wherever ``c / Q`` is an integer (every flat block at quality 100). Smooth
+    surrogates keep their true derivative.
+    """
+    return rounding_fn(coefficients / (table.detach() if detach_table else table))
+
+
+def _decode(quantized, tables, height, width, subsampling, rounding_fn, floor_fn, exact: bool):
+    """Decoder half: quantized coefficients (per component ``(B, hb, wb, 64)``) to RGB in [0, 1]."""
+    _, comps = _geometry(height, width, subsampling)
+    K = _DCT64.to(quantized[0])
+    half = 0.5
+    planes = []
+    for c, (q, (fh, fv, comp_h, comp_w, hb, wb)) in enumerate(zip(quantized, comps)):
         table = tables[:, min(c, 1)].reshape(-1, 1, 1, 64)
-        # Wherever the forward value is exact (exact mode, or an exact-forward surrogate) the
-        # table enters the rounding detached: the
-        # derivative of Q round(c / Q) with respect to Q is round(c / Q) almost everywhere, while
-        # differentiating through the surrogate too would cancel it for STE wherever c / Q is an
-        # integer (every flat block at quality 100). Smooth surrogates keep their true derivative.
-        ratio = coefficients / (table.detach() if detach_table else table)
-        q = rounding_fn(ratio)
         if exact:  # libjpeg's integer IDCT (exact q and table integers), with the float one's gradient
-            exact_q = round_half_away(ratio.detach())
-            q = _ste(q, exact_q)
-            value = jdct.idct_islow_matmul(exact_q.reshape(*q.shape[:3], 8, 8),
+            value = jdct.idct_islow_matmul(q.detach().reshape(*q.shape[:3], 8, 8),
                                            torch.round(table.detach()).reshape(-1, 1, 1, 8, 8))
             samples = _ExactValue.apply(q * table, value.reshape(q.shape), K)
         else:
@@ -194,6 +208,18 @@ def _smooth(image, tables, subsampling, rounding_fn, floor_fn, exact: bool = Fal
     return out / 255.0
 
 
+def _pipeline(image, tables, subsampling, rounding_fn, floor_fn, exact: bool = False, detach_table=True):
+    """libjpeg's pipeline in float arithmetic, each rounding and floor replaced by a surrogate."""
+    coefficients = _encode(image, subsampling, rounding_fn, floor_fn, exact)
+    quantized = []
+    for c, coefficient in enumerate(coefficients):
+        q = _quantize(coefficient, tables[:, min(c, 1)].reshape(-1, 1, 1, 64), rounding_fn, detach_table)
+        if exact:
+            q = _ste(q, round_half_away(coefficient.detach() / tables[:, min(c, 1)].reshape(-1, 1, 1, 64).detach()))
+        quantized.append(q)
+    return _decode(quantized, tables, image.shape[2], image.shape[3], subsampling, rounding_fn, floor_fn, exact)
+
+
 def simulate(image: torch.Tensor, quality=None, tables=None, subsampling: str = "4:2:0",
              rounding: str = "ste", mode: str = "exact", **rounding_options) -> torch.Tensor:
     """JPEG-compress and decompress ``image`` differentiably.
@@ -222,14 +248,23 @@ def simulate(image: torch.Tensor, quality=None, tables=None, subsampling: str = 
         if torch.any(tables < 1) or torch.any(tables > 255):
             raise ValueError("table entries must be in [1, 255]")
         tables = tables.to(image.dtype)
-    rounding_fn = get_rounding(rounding, **rounding_options)
+    rounding_fn, floor_fn = _surrogates(rounding, mode, rounding_options)
+    detach = mode == "exact" or rounding in EXACT_FORWARD  # see _quantize
+    return _pipeline(image, tables, subsampling, rounding_fn, floor_fn, exact=mode == "exact", detach_table=detach)
+
+
+def _surrogates(rounding: str, mode: str, options: dict):
+    """The rounding and floor functions of a mode: exact forward values in exact mode."""
+    if mode not in ("exact", "smooth"):
+        raise ValueError(f"mode must be 'exact' or 'smooth', got {mode!r}")
+    rounding_fn = get_rounding(rounding, **options)
     if mode == "exact" and rounding not in EXACT_FORWARD:
         surrogate = rounding_fn
 
         def rounding_fn(t):  # exact forward value, the surrogate's gradient
             return _ste(surrogate(t), round_half_away(t.detach()))
 
-    if rounding in ("ste", "hard") and not rounding_options:
+    if rounding in ("ste", "hard") and not options:
         def floor_fn(t):
             return surrogate_floor(t, rounding)
     elif mode == "exact" or rounding in EXACT_FORWARD:
@@ -238,8 +273,20 @@ def simulate(image: torch.Tensor, quality=None, tables=None, subsampling: str = 
     else:
         def floor_fn(t):  # the surrogate's own forward value, shifted from rounding to flooring
             return rounding_fn(t - 0.5)
-    detach = mode == "exact" or rounding in EXACT_FORWARD  # see the comment in _smooth
-    return _smooth(image, tables, subsampling, rounding_fn, floor_fn, exact=mode == "exact", detach_table=detach)
+    return rounding_fn, floor_fn
+
+
+def dct_coefficients(image: torch.Tensor, subsampling: str = "4:2:0", mode: str = "exact", rounding: str = "ste",
+                     **rounding_options) -> list[torch.Tensor]:
+    """The DCT coefficients JPEG would quantize, differentiably: ``[Y, Cb, Cr]``, each
+    ``(B, hb, wb, 64)`` (blocks of that component, frequencies in natural row-major order, index
+    ``8 * v + u``), on the orthonormal scale (libjpeg's integer DCT / 8; equal to it in exact mode).
+    Rate proxies (:mod:`jpegtutor.rate`) take these with the tables.
+    """
+    image = _check_image(image)
+    normalize_subsampling(subsampling)
+    rounding_fn, floor_fn = _surrogates(rounding, mode, rounding_options)
+    return _encode(image, subsampling, rounding_fn, floor_fn, exact=mode == "exact")
 
 
 class JPEGSimulator(torch.nn.Module):

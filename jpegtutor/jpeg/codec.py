@@ -25,7 +25,9 @@ from .quant import quantize_libjpeg, tables_for_quality, validate_tables
 from .sampling import box_downsample, downsample_libjpeg, upsample_libjpeg
 from .zigzag import ZIGZAG, to_zigzag
 
-__all__ = ["Coefficients", "SAMPLING", "decode", "encode", "normalize_subsampling", "read_coefficients", "scan_order", "write_coefficients"]
+__all__ = ["Coefficients", "EntropyPlan", "SAMPLING", "decode", "encode", "entropy_plan", "header_segments",
+           "normalize_subsampling",
+           "quantized_coefficients", "read_coefficients", "scan_order", "write_coefficients"]
 
 # Pillow's subsampling names to the luma sampling factors (h, v); chroma is always 1x1.
 SAMPLING = {"4:4:4": (1, 1), "4:2:2": (2, 1), "4:2:0": (2, 2)}
@@ -110,6 +112,13 @@ def encode(image: np.ndarray, quality: int | None = 75, subsampling: str = "4:2:
     ``exact=True`` the bytes equal ``PIL.Image.save(..., "JPEG", quality=..., subsampling=...,
     optimize=...)`` (or ``qtables=``).
     """
+    return write_coefficients(quantized_coefficients(image, quality, subsampling, qtables, exact), optimize=optimize)
+
+
+def quantized_coefficients(image: np.ndarray, quality: int | None = 75, subsampling: str = "4:2:0", qtables=None,
+                           exact: bool = True) -> Coefficients:
+    """What :func:`encode` would store, without writing the file: the quantized coefficients of
+    ``uint8 (H, W, 3)`` RGB or ``(H, W)`` greyscale (same arguments as :func:`encode`)."""
     image = _check_image(image)
     if quality is not None and qtables is None:
         tables_for_quality(quality)  # validates quality
@@ -120,8 +129,7 @@ def encode(image: np.ndarray, quality: int | None = 75, subsampling: str = "4:2:
     height, width = image.shape[:2]
     coefficients = _forward(image, sampling, tables, table_of, exact)
     ids = [1] if channels == 1 else [1, 2, 3]
-    return write_coefficients(Coefficients(height, width, coefficients, tables, table_of, sampling, ids),
-                              optimize=optimize)
+    return Coefficients(height, width, coefficients, tables, table_of, sampling, ids)
 
 
 def _forward(image, sampling, tables, table_of, exact) -> list[np.ndarray]:
@@ -194,6 +202,59 @@ def scan_order(coefs: Coefficients, interleaved: bool):
     return order, component
 
 
+@dataclass
+class EntropyPlan:
+    """Everything the entropy coder emits for a scan, before packing into bytes.
+
+    ``values``/``lengths``: ``(S,)`` each symbol's Huffman code followed by its extra bits, as one
+    integer and its bit length; ``component``/``block``: ``(S,)`` the component of each symbol and
+    the index of its block in coding order (``component_of_block`` gives the component of each
+    block); ``is_ac``: ``(S,)``; ``huffman``: the tables used, keyed ``(is_ac, slot)``.
+    """
+
+    values: np.ndarray
+    lengths: np.ndarray
+    component: np.ndarray
+    block: np.ndarray
+    is_ac: np.ndarray
+    component_of_block: np.ndarray
+    huffman: dict
+    slot: np.ndarray
+
+    @property
+    def huffman_slots(self) -> set[int]:
+        return {s for _, s in self.huffman}
+
+
+def entropy_plan(coefs: Coefficients, optimize: bool = False) -> EntropyPlan:
+    """The symbols, codes and code lengths of the scan :func:`write_coefficients` writes (standard
+    Annex K tables, or libjpeg's optimal ones with ``optimize``); all vectorized."""
+    n = len(coefs.blocks)
+    ordered, component = scan_order(coefs, n > 1)
+    slot = np.array([0 if c == 0 else 1 for c in range(n)])  # Huffman table slots, as libjpeg assigns them
+    symbols = block_symbols(to_zigzag(ordered), component, slot[component], slot[component])
+    huff: dict[tuple[int, int], HuffmanTable] = {}
+    for s in sorted(set(slot.tolist())):
+        if optimize:
+            for is_ac in (0, 1):
+                pick = (symbols.table_id == s) & (symbols.is_ac == bool(is_ac))
+                huff[(is_ac, s)] = optimal_table(np.bincount(symbols.symbol[pick], minlength=256))
+        else:
+            huff[(0, s)] = STD_DC_LUMA if s == 0 else STD_DC_CHROMA
+            huff[(1, s)] = STD_AC_LUMA if s == 0 else STD_AC_CHROMA
+    code = np.zeros((2, 4, 256), dtype=np.int64)
+    length = np.zeros((2, 4, 256), dtype=np.int64)
+    for (is_ac, s), table in huff.items():
+        code[is_ac, s], length[is_ac, s] = table.codes()
+    cls = symbols.is_ac.astype(np.int64)
+    sym_len = length[cls, symbols.table_id, symbols.symbol]
+    if (sym_len == 0).any():
+        raise ValueError("a symbol has no Huffman code in the chosen table")
+    values = (code[cls, symbols.table_id, symbols.symbol] << symbols.extra_len) | symbols.extra
+    return EntropyPlan(values, sym_len + symbols.extra_len, component[symbols.block], symbols.block, symbols.is_ac,
+                       component, huff, slot)
+
+
 def write_coefficients(coefs: Coefficients, optimize: bool = False) -> bytes:
     """Write a baseline JPEG file from quantized coefficients, with libjpeg's marker layout.
 
@@ -213,31 +274,13 @@ def write_coefficients(coefs: Coefficients, optimize: bool = False) -> bytes:
         if blocks.shape[:2] != geo[2:]:
             raise ValueError(f"blocks[{c}] has {blocks.shape[:2]} blocks, but a {coefs.width}x{coefs.height} "
                              f"image with sampling {coefs.sampling[c]} needs {geo[2:]}")
-    interleaved = n > 1
-    ordered, component = scan_order(coefs, interleaved)
-    slot = np.array([0 if c == 0 else 1 for c in range(n)])  # Huffman table slots, as libjpeg assigns them
-    symbols = block_symbols(to_zigzag(ordered), component, slot[component], slot[component])
-    used_slots = sorted(set(slot.tolist()))
-    huff: dict[tuple[int, int], HuffmanTable] = {}
-    for s in used_slots:
-        if optimize:
-            for is_ac in (0, 1):
-                pick = (symbols.table_id == s) & (symbols.is_ac == bool(is_ac))
-                huff[(is_ac, s)] = optimal_table(np.bincount(symbols.symbol[pick], minlength=256))
-        else:
-            huff[(0, s)] = STD_DC_LUMA if s == 0 else STD_DC_CHROMA
-            huff[(1, s)] = STD_AC_LUMA if s == 0 else STD_AC_CHROMA
-    code = np.zeros((2, 4, 256), dtype=np.int64)
-    length = np.zeros((2, 4, 256), dtype=np.int64)
-    for (is_ac, s), table in huff.items():
-        code[is_ac, s], length[is_ac, s] = table.codes()
-    cls = symbols.is_ac.astype(np.int64)
-    sym_len = length[cls, symbols.table_id, symbols.symbol]
-    if (sym_len == 0).any():
-        raise ValueError("a symbol has no Huffman code in the chosen table")
-    values = (code[cls, symbols.table_id, symbols.symbol] << symbols.extra_len) | symbols.extra
-    entropy = pack_bits(values, sym_len + symbols.extra_len)
+    plan = entropy_plan(coefs, optimize)
+    return b"".join([*header_segments(coefs, plan), pack_bits(plan.values, plan.lengths), b"\xff\xd9"])
 
+
+def header_segments(coefs: Coefficients, plan: EntropyPlan) -> list[bytes]:
+    """The markers before the entropy-coded data, in libjpeg's layout: SOI, JFIF APP0, DQT, SOF0, DHT, SOS."""
+    tables = validate_tables(coefs.tables)
     out = [b"\xff\xd8", markers.jfif_app0()]
     seen = []
     for t in coefs.table_of:
@@ -247,13 +290,11 @@ def write_coefficients(coefs: Coefficients, optimize: bool = False) -> bytes:
     ids = coefs.component_ids
     out.append(markers.sof0(coefs.height, coefs.width,
                             [(ids[c], h, v, coefs.table_of[c]) for c, (h, v) in enumerate(coefs.sampling)]))
-    for s in used_slots:
-        out.append(markers.dht(0, s, huff[(0, s)]))
-        out.append(markers.dht(1, s, huff[(1, s)]))
-    out.append(markers.sos([(ids[c], slot[c], slot[c]) for c in range(n)]))
-    out.append(entropy)
-    out.append(b"\xff\xd9")
-    return b"".join(out)
+    for s in sorted(plan.huffman_slots):
+        out.append(markers.dht(0, s, plan.huffman[(0, s)]))
+        out.append(markers.dht(1, s, plan.huffman[(1, s)]))
+    out.append(markers.sos([(ids[c], plan.slot[c], plan.slot[c]) for c in range(len(coefs.blocks))]))
+    return out
 
 
 # ------------------------------------------------------------------------------------------------

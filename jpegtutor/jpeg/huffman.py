@@ -125,6 +125,7 @@ class BlockSymbols:
     table_id: np.ndarray  # int64: Huffman table slot of the block's component
     extra: np.ndarray  # int64: extra bits value
     extra_len: np.ndarray  # int64: number of extra bits
+    block: np.ndarray  # int64: index of the symbol's block in coding order
 
 
 def block_symbols(zigzag: np.ndarray, component: np.ndarray, dc_table: np.ndarray,
@@ -190,7 +191,7 @@ def block_symbols(zigzag: np.ndarray, component: np.ndarray, dc_table: np.ndarra
     block = block[order]
     is_ac = is_ac[order]
     table_id = np.where(is_ac, np.asarray(ac_table)[block], np.asarray(dc_table)[block])
-    return BlockSymbols(symbol[order], is_ac, table_id, extra[order], extra_len[order])
+    return BlockSymbols(symbol[order], is_ac, table_id, extra[order], extra_len[order], block)
 
 
 def optimal_table(frequencies: np.ndarray) -> HuffmanTable:
