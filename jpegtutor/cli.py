@@ -9,6 +9,10 @@ for the contract):
     jpegtutor book sync|check|build|list|execute
     jpegtutor data list|locate|verify
     jpegtutor metrics A B [--lpips alex|vgg] [--json]
+    jpegtutor simulate IN OUT.png --quality Q [--subsampling S] [--mode exact|smooth] [--rounding R]
+    jpegtutor bench diffjpeg [--compare kornia] [--device cpu|cuda] [--fidelity] [--json] [--out F]
+    jpegtutor rate IN --quality Q [--subsampling S] [--optimize] [--json]
+    jpegtutor eval --method M --dataset NAME|DIR [--qualities ...] [--baseline jpeg|F.json] [--json OUT]
 """
 
 from __future__ import annotations
@@ -186,6 +190,61 @@ def _bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def _rate(args: argparse.Namespace) -> int:
+    import torch
+
+    from .diff import dct_coefficients
+    from .image import read_image, to_tensor
+    from .jpeg.quant import tables_for_quality
+    from .rate import empirical_entropy_bits, image_rate, l1_proxy, log_proxy, struempler_regularizer
+
+    image = read_image(args.input)
+    rate = image_rate(image, args.quality, args.subsampling, args.optimize)
+    result = {"input": str(args.input), "quality": args.quality, "subsampling": args.subsampling,
+              "optimize": args.optimize, **rate.as_dict()}
+    with torch.no_grad():
+        coefficients = dct_coefficients(to_tensor(image), args.subsampling)
+        tables = torch.from_numpy(tables_for_quality(args.quality)).float()[None]
+        result["entropy_bits"] = float(empirical_entropy_bits(coefficients, tables))
+        result["log_proxy"] = float(log_proxy(coefficients, tables))
+        result["l1_proxy"] = float(l1_proxy(coefficients, tables))
+        result["struempler_regularizer"] = float(struempler_regularizer(tables))
+        try:
+            from .rate.study import load_pretrained
+
+            result["density_bits"] = float(load_pretrained("density")(coefficients, tables))
+            result["network_bits"] = float(load_pretrained("network")(coefficients, tables))
+        except FileNotFoundError as exc:  # a checkout without trained proxies
+            result["learned_proxies"] = f"unavailable: {exc}"
+    if args.json:
+        print(json.dumps(result))
+    else:
+        for key, value in result.items():
+            print(f"{key:24s} {value:.2f}" if isinstance(value, float) else f"{key:24s} {value}")
+    return 0
+
+
+def _eval(args: argparse.Namespace) -> int:
+    from . import eval as evaluation
+    from .diff.bench import parse_qualities
+
+    result = evaluation.evaluate(args.method, args.dataset, parse_qualities(args.qualities), args.subsampling,
+                                 args.baseline, use_lpips=not args.no_lpips, limit=args.limit)
+    if args.json:
+        from pathlib import Path
+
+        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json).write_text(json.dumps(result, indent=1) + "\n")
+        print(f"wrote {args.json}")
+    print(f"{'quality':>7s} {'bpp':>7s} {'PSNR':>7s} {'MS-SSIM':>8s} {'LPIPS':>7s}")
+    for p in result["points"]:
+        print(f"{p['quality']:7d} {p['bpp']:7.3f} {p['psnr_db']:7.2f} {p['ms_ssim']:8.4f} {p.get('lpips_alex', float('nan')):7.4f}")
+    if "bd_rate_percent" in result:
+        for name, value in result["bd_rate_percent"].items():
+            print(f"BD-rate vs {result['baseline']} ({name}): " + (f"{value:+.2f} %" if isinstance(value, float) else value))
+    return 0
+
+
 def _metrics(args: argparse.Namespace) -> int:
     from .image import read_image, to_tensor
     from .metrics import lpips, ms_ssim, psnr, psnr_y, ssim
@@ -270,6 +329,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--out", help="also write the JSON to this file (e.g. data/results/diffjpeg_fidelity.json)")
     p.set_defaults(func=_bench)
+
+    p = sub.add_parser("rate", help="exact JPEG size of an image and every rate proxy")
+    p.add_argument("input", help="image file")
+    p.add_argument("--quality", type=int, required=True, help="1-100")
+    p.add_argument("--subsampling", default="4:2:0", choices=["444", "422", "420", "4:4:4", "4:2:2", "4:2:0"])
+    p.add_argument("--optimize", action="store_true", help="optimal Huffman tables")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_rate)
+
+    p = sub.add_parser("eval", help="rate-distortion evaluation with real files (bpp, PSNR, SSIM, MS-SSIM, LPIPS, BD-rate)")
+    p.add_argument("--method", default="jpeg", help="jpeg, jpeg-optimized, or a registered editor")
+    p.add_argument("--dataset", default="kodak", help="dataset name or image folder")
+    p.add_argument("--qualities", default="5,10,20,30,40,50,60,70,80,90", help="e.g. 5,10,50 or 5-95")
+    p.add_argument("--subsampling", default="4:2:0", choices=["444", "422", "420", "4:4:4", "4:2:2", "4:2:0"])
+    p.add_argument("--baseline", help="a method to compare with (evaluated in the same run) or an earlier results JSON")
+    p.add_argument("--limit", type=int, help="only the first N images")
+    p.add_argument("--no-lpips", action="store_true", help="skip LPIPS (needs the AlexNet weights)")
+    p.add_argument("--json", metavar="OUT", help="write the full results (per image too) to OUT")
+    p.set_defaults(func=_eval)
 
     p = sub.add_parser("data", help="find and verify the datasets")
     p.add_argument("action", choices=["list", "locate", "verify"])

@@ -6,7 +6,7 @@
 ``speed`` prints encode and decode time per image for our codec and Pillow, side by side, in one
 run. ``sweep`` encodes every image at qualities 1, 5, 10, 25, 50, 75, 90, 95, 100, with 4:4:4,
 4:2:2 and 4:2:0, standard and optimized Huffman tables, and counts files byte-identical to
-Pillow's, decoded images pixel-identical to Pillow's, and coefficient arrays identical to jpeglib's.
+Pillow's, file sizes predicted to the byte by :func:`jpegtutor.rate.image_rate`, decoded images pixel-identical to Pillow's, and coefficient arrays identical to jpeglib's.
 """
 
 from __future__ import annotations
@@ -65,7 +65,9 @@ def sweep(datasets=("kodak", "live1"), limit: int | None = None, qualities=SWEEP
     """Byte, pixel and coefficient identity with Pillow/jpeglib over the full grid of settings."""
     import jpeglib
 
-    counts = {"files": 0, "byte_identical": 0, "decodes": 0, "pixel_identical": 0, "coefficient_checks": 0,
+    from ..rate.exact import image_rate
+
+    counts = {"files": 0, "byte_identical": 0, "rate_exact": 0, "decodes": 0, "pixel_identical": 0, "coefficient_checks": 0,
               "coefficient_identical": 0}
     failures = []
     paths = [p for name in datasets for p in data.image_paths(name)[:limit]]
@@ -81,6 +83,10 @@ def sweep(datasets=("kodak", "live1"), limit: int | None = None, qualities=SWEEP
                         counts["files"] += 1
                         same = ours == reference
                         counts["byte_identical"] += same
+                        size_ok = image_rate(image, quality, subsampling, optimize).file_bytes == len(reference)
+                        counts["rate_exact"] += size_ok
+                        if not size_ok:
+                            failures.append(f"rate {path.name} q{quality} {subsampling} optimize={optimize}")
                         if not same:
                             failures.append(f"encode {path.name} q{quality} {subsampling} optimize={optimize}")
                         if check_decode and not optimize:
@@ -100,6 +106,7 @@ def sweep(datasets=("kodak", "live1"), limit: int | None = None, qualities=SWEEP
                             if not ok:
                                 failures.append(f"coefficients {path.name} q{quality} {subsampling}")
     counts["byte_identity_rate"] = counts["byte_identical"] / max(1, counts["files"])
+    counts["rate_exact_rate"] = counts["rate_exact"] / max(1, counts["files"])
     counts["pixel_identity_rate"] = counts["pixel_identical"] / max(1, counts["decodes"])
     counts["coefficient_identity_rate"] = counts["coefficient_identical"] / max(1, counts["coefficient_checks"])
     counts["images"] = len(paths)
