@@ -165,3 +165,32 @@ def plot_rd(results: list[dict], metric: str = "psnr_db", ax=None, per_image: bo
     ax.set(xlabel="bits per pixel", ylabel=metric + (f" ({unit})" if unit else ""))
     ax.legend(fontsize=8)
     return ax
+
+
+def reference_results(out: str | Path = "data/results", datasets=("kodak", "live1"), subsamplings=("4:2:0", "4:4:4"),
+                      qualities=DEFAULT_QUALITIES, echo=print) -> list[Path]:
+    """The committed JPEG baselines: ``jpeg`` and ``jpeg-optimized`` (against ``jpeg``) on each
+    dataset and subsampling, every metric; written to ``out/jpeg[-optimized]_<dataset>_<444|420>.json``
+    and entered in ``out/leaderboard.json``. ``python -m jpegtutor.eval reference`` runs it."""
+    out = Path(out)
+    written = []
+    for dataset in datasets:
+        for subsampling in subsamplings:
+            tag = f"{dataset}_{subsampling.replace(':', '')}"
+            base = evaluate("jpeg", dataset, qualities, subsampling)
+            optimized = evaluate("jpeg-optimized", dataset, qualities, subsampling, baseline=base)
+            for result, name in ((base, f"jpeg_{tag}.json"), (optimized, f"jpeg-optimized_{tag}.json")):
+                (out / name).parent.mkdir(parents=True, exist_ok=True)
+                (out / name).write_text(json.dumps(result, indent=1) + "\n")
+                update_leaderboard(result, out / "leaderboard.json", name)
+                written.append(out / name)
+                echo(f"wrote {out / name}")
+    return written
+
+
+if __name__ == "__main__":
+    import sys
+
+    if sys.argv[1:] != ["reference"]:
+        raise SystemExit("usage: python -m jpegtutor.eval reference   (writes the JPEG baselines to data/results/)")
+    reference_results()
