@@ -148,3 +148,12 @@ def test_cli_rate(tmp_path, images):
     assert fields["bpp"] == pytest.approx(8 * fields["file_bytes"] / (37 * 51))
     for key in ("entropy_bits", "log_proxy", "l1_proxy", "struempler_regularizer", "density_bits", "network_bits"):
         assert fields[key] > 0
+
+
+def test_gradient_test_edits_within_the_budget(images):
+    from jpegtutor.rate.study import gradient_test
+
+    result = gradient_test([np.ascontiguousarray(images["kodak"][:64, :64])], steps=4, psnr_db=40.0, lr=5e-3)
+    assert result["struempler"] == {"file_size_change_percent": 0.0, "psnr_db": None}  # no image gradient, no edit
+    for name in ("log", "l1", "density", "network"):
+        assert result[name]["psnr_db"] >= 40.0 - 0.5, (name, result[name])  # the projection holds (8-bit rounding aside)

@@ -158,7 +158,10 @@ def gradient_test(images, quality: int = 25, steps: int = 30, psnr_db: float = 3
             optimizer = torch.optim.Adam([x], lr=lr)
             for _ in range(steps):
                 optimizer.zero_grad()
-                fn(dct_coefficients(x), tables).sum().backward()
+                value = fn(dct_coefficients(x), tables).sum()
+                if not value.requires_grad:  # a function of the tables only (Struempler's): nothing to edit
+                    break
+                value.backward()
                 optimizer.step()
                 with torch.no_grad():  # project back onto the distortion budget and the valid range
                     delta = x - x0
@@ -169,8 +172,11 @@ def gradient_test(images, quality: int = 25, steps: int = 30, psnr_db: float = 3
             edited = (x.detach()[0].permute(1, 2, 0).numpy() * 255 + 0.5).astype(np.uint8)
             before, after = image_rate(image, quality).file_bytes, image_rate(edited, quality).file_bytes
             changes.append(100 * (after - before) / before)
-            psnrs.append(10 * np.log10(255**2 / np.mean((edited.astype(float) - image) ** 2)))
-        results[name] = {"file_size_change_percent": float(np.mean(changes)), "psnr_db": float(np.mean(psnrs))}
+            mse = np.mean((edited.astype(float) - image) ** 2)
+            psnrs.append(10 * np.log10(255**2 / mse) if mse > 0 else None)
+        finite = [p for p in psnrs if p is not None]
+        results[name] = {"file_size_change_percent": float(np.mean(changes)),
+                         "psnr_db": float(np.mean(finite)) if finite else None}  # None: the images were not edited
     return results
 
 
