@@ -114,7 +114,9 @@ def train(images: int = 480, steps: int = 1500, batch: int = 16, seed: int = 0, 
             "command": f"python -m jpegtutor.rate.study train --images {images} --steps {steps}",
             "torch": torch.__version__}
     for name, model in models.items():
-        torch.save(model.state_dict(), out / f"{name}.pt")
+        temporary = out / f".{name}.pt.tmp"
+        torch.save(model.state_dict(), temporary)
+        temporary.replace(out / f"{name}.pt")  # atomic: a crash never leaves a half-written file
         summary = {"final_loss_bpp": float(np.mean(history[name][-100:])), "loss_history_every_10": history[name][::10]}
         (out / f"{name}.json").write_text(json.dumps({**card, **summary}, indent=1) + "\n")
     echo(f"trained in {card['seconds']:.0f} s; wrote {out}/density.pt and network.pt")
@@ -243,7 +245,7 @@ def main(argv=None) -> int:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
         for name, entry in result["proxies"].items():
-            print(f"{name:11s} " + "  ".join(f"{k} {v:.3f}" for k, v in entry.items()))
+            print(f"{name:11s} " + "  ".join(f"{k} {v:.3f}" if v is not None else f"{k} -" for k, v in entry.items()))
     return 0
 
 
