@@ -13,6 +13,7 @@ for the contract):
     jpegtutor bench diffjpeg [--compare kornia] [--device cpu|cuda] [--fidelity] [--json] [--out F]
     jpegtutor rate IN --quality Q [--subsampling S] [--optimize] [--json]
     jpegtutor eval --method M --dataset NAME|DIR [--qualities ...] [--baseline jpeg|F.json] [--json OUT]
+    jpegtutor train MODEL --profile quick|full --max-steps N --out DIR [--checkpoint-every K] [--resume] [--seed S]
 """
 
 from __future__ import annotations
@@ -245,6 +246,36 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from .train import PROFILES, Trainer, TrainConfig
+
+    fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
+    options = dict(PROFILES[args.profile])
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep or key not in fields:
+            raise ValueError(f"--set expects KEY=VALUE with KEY one of {sorted(fields)}, got {item!r}")
+        current = TrainConfig.__dataclass_fields__[key].default
+        if isinstance(current, tuple):
+            options[key] = tuple(int(v) for v in value.split(","))
+        elif isinstance(current, bool):
+            options[key] = value.lower() in ("1", "true", "yes", "on")
+        elif key == "limit_images":
+            options[key] = None if value.lower() == "none" else int(value)
+        else:
+            options[key] = type(current)(value)
+    for key in ("max_steps", "checkpoint_every", "seed"):
+        if getattr(args, key) is not None:
+            options[key] = getattr(args, key)
+    config = TrainConfig(model=args.model, **options)
+    last = Trainer(config, args.out, resume=args.resume).run()
+    if int(__import__("os").environ.get("RANK", "0")) == 0:
+        print(json.dumps(last))
+    return 0
+
+
 def _metrics(args: argparse.Namespace) -> int:
     from .image import read_image, to_tensor
     from .metrics import lpips, ms_ssim, psnr, psnr_y, ssim
@@ -348,6 +379,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-lpips", action="store_true", help="skip LPIPS (needs the AlexNet weights)")
     p.add_argument("--json", metavar="OUT", help="write the full results (per image too) to OUT")
     p.set_defaults(func=_eval)
+
+    p = sub.add_parser("train", help="train a model of the book (tiny, and the editors of Part IV)")
+    p.add_argument("model", help="tiny, ...")
+    p.add_argument("--profile", choices=["quick", "full"], default="quick", help="quick: minutes on a CPU; full: the paper-scale GPU run")
+    p.add_argument("--max-steps", type=int, dest="max_steps")
+    p.add_argument("--out", required=True, help="run folder: config.json, log.jsonl, step-N.pt, final.pt")
+    p.add_argument("--checkpoint-every", type=int, dest="checkpoint_every")
+    p.add_argument("--resume", action="store_true", help="continue from the newest good checkpoint in --out")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override any TrainConfig field, e.g. --set batch=16")
+    p.set_defaults(func=_train)
 
     p = sub.add_parser("data", help="find and verify the datasets")
     p.add_argument("action", choices=["list", "locate", "verify"])

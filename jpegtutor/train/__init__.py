@@ -1,0 +1,15 @@
+"""Training utilities (one trainer for every model of the book); see the appendix "Training on a GPU".
+
+- :mod:`.loop`: :class:`Trainer`, :class:`TrainConfig`, the ``quick`` and ``full`` profiles;
+- :mod:`.checkpoint`: atomic, ``weights_only`` checkpoints with every random state;
+- :mod:`.data`: reproducible random crops with a JPEG quality per sample;
+- :mod:`.models`: the models the trainer knows by name (``tiny`` so far).
+"""
+
+from .checkpoint import CheckpointError, latest_checkpoint, load_checkpoint, save_checkpoint
+from .data import CropDataset
+from .loop import PROFILES, Trainer, TrainConfig
+from .models import MODELS
+
+__all__ = ["MODELS", "PROFILES", "CheckpointError", "CropDataset", "TrainConfig", "Trainer", "latest_checkpoint",
+           "load_checkpoint", "save_checkpoint"]

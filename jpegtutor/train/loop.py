@@ -1,0 +1,207 @@
+"""The training loop every model of the book goes through.
+
+One :class:`Trainer` runs a model and its loss (a function returning a dict of named terms, the
+one called ``loss`` minimized) with Adam and a warm-up + cosine schedule, and takes care of the
+rest: bfloat16 autocast on CUDA, optional ``torch.compile``, gradient clipping and accumulation,
+an EMA of the weights, periodic validation, JSONL logs and a progress bar (rank 0 only),
+distributed data parallel under ``torchrun`` (NCCL on GPUs, gloo on CPU), and checkpoints that
+resume a killed run exactly where it stopped (see :mod:`.checkpoint` and :mod:`.data`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import torch
+
+from ..runtime import progress, seed_everything
+from .checkpoint import latest_checkpoint, rng_state, save_checkpoint, set_rng_state
+from .data import CropDataset, global_batch_indices
+from .models import MODELS
+
+__all__ = ["PROFILES", "TrainConfig", "Trainer"]
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything a run depends on; saved as ``config.json`` in the run folder."""
+
+    model: str = "tiny"
+    dataset: str = "train"
+    limit_images: int | None = None
+    crop: int = 64
+    batch: int = 8  # global batch (split over processes), per optimizer step
+    accumulate: int = 1  # micro-batches per process and step
+    qualities: tuple[int, int] = (10, 50)
+    lr: float = 1e-3
+    warmup: int = 10
+    max_steps: int = 100
+    grad_clip: float = 1.0
+    ema: float = 0.0  # 0: no EMA; else the decay, e.g. 0.999
+    checkpoint_every: int = 50
+    validate_every: int = 0
+    validate_images: int = 8
+    compile: bool = False
+    amp: bool = True  # bfloat16 autocast, CUDA only
+    seed: int = 0
+    device: str = "auto"
+
+
+PROFILES = {
+    "quick": {"limit_images": 64, "crop": 64, "batch": 8, "max_steps": 60, "checkpoint_every": 20, "validate_every": 20},
+    "full": {"crop": 256, "batch": 32, "max_steps": 20000, "checkpoint_every": 1000, "validate_every": 1000,
+             "ema": 0.999, "compile": True},
+}
+
+
+def _git_commit() -> str | None:
+    try:
+        root = Path(__file__).resolve().parents[2]
+        return subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True,
+                              timeout=5).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+class Trainer:
+    """``Trainer(config, out).run()``: trains, logs to ``out/log.jsonl``, checkpoints to ``out/step-N.pt``."""
+
+    def __init__(self, config: TrainConfig, out: str | os.PathLike, resume: bool = False, echo=print):
+        if config.model not in MODELS:
+            raise ValueError(f"unknown model {config.model!r}; available: {sorted(MODELS)}")
+        self.config, self.out, self.resume, self.echo = config, Path(out), resume, echo
+        self.world = int(os.environ.get("WORLD_SIZE", "1"))
+        self.rank = int(os.environ.get("RANK", "0"))
+        if config.batch % (self.world * config.accumulate):
+            raise ValueError(f"batch {config.batch} must divide into {self.world} process(es) x {config.accumulate} micro-batches")
+        if config.device == "auto":
+            cuda = torch.cuda.is_available()
+            self.device = torch.device(f"cuda:{int(os.environ.get('LOCAL_RANK', 0))}" if cuda else "cpu")
+        else:
+            self.device = torch.device(config.device)
+        if self.world > 1 and not torch.distributed.is_initialized():
+            torch.distributed.init_process_group("nccl" if self.device.type == "cuda" else "gloo")
+
+    # -- pieces ---------------------------------------------------------------------------------
+    def _schedule(self, step: int) -> float:
+        c = self.config
+        if step < c.warmup:
+            return (step + 1) / c.warmup
+        progress_ = (step - c.warmup) / max(1, c.max_steps - c.warmup)
+        return 0.5 * (1 + math.cos(math.pi * min(1.0, progress_)))
+
+    def _batch(self, dataset, step: int):
+        keys = global_batch_indices(dataset, step, self.config.batch)[self.rank::self.world]
+        images, qualities = zip(*(dataset[k] for k in keys))
+        return torch.stack(images).to(self.device), torch.tensor(qualities, device=self.device)
+
+    def _log(self, record: dict) -> None:
+        if self.rank == 0:
+            with open(self.out / "log.jsonl", "a") as handle:
+                handle.write(json.dumps(record) + "\n")
+
+    def _truncate_log(self, step: int) -> None:
+        """Drop log lines past the checkpoint a run resumes from, so no step appears twice."""
+        path = self.out / "log.jsonl"
+        if self.rank == 0 and path.is_file():
+            keep = [line for line in path.read_text().splitlines() if json.loads(line)["step"] <= step]
+            path.write_text("".join(line + "\n" for line in keep))
+
+    # -- the loop -------------------------------------------------------------------------------
+    def run(self) -> dict:
+        c = self.config
+        self.out.mkdir(parents=True, exist_ok=True)
+        seed_everything(c.seed)
+        build, loss_fn = MODELS[c.model]
+        model = build().to(self.device)
+        ema = {k: v.detach().clone() for k, v in model.state_dict().items()} if c.ema else None
+        optimizer = torch.optim.Adam(model.parameters(), lr=c.lr)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, self._schedule)
+        step = 0
+        found = latest_checkpoint(self.out) if self.resume else None
+        if found:
+            path, state = found
+            model.load_state_dict(state["model"])
+            optimizer.load_state_dict(state["optimizer"])
+            scheduler.load_state_dict(state["scheduler"])
+            ema = state.get("ema")
+            step = state["step"]
+            set_rng_state(state["rng"])
+            self._truncate_log(step)
+            self.echo(f"resuming from {path} (step {step})")
+        elif self.rank == 0:
+            (self.out / "log.jsonl").unlink(missing_ok=True)
+            (self.out / "config.json").write_text(json.dumps({**dataclasses.asdict(c), "git_commit": _git_commit(),
+                                                               "world_size": self.world, "torch": torch.__version__}, indent=1))
+        train_model = model
+        if self.world > 1:
+            train_model = torch.nn.parallel.DistributedDataParallel(model)
+        if c.compile:
+            train_model = torch.compile(train_model)
+        dataset = CropDataset(c.dataset, c.crop, c.qualities, c.seed, c.limit_images)
+        validation = None
+        if c.validate_every:
+            keys = [(0, i) for i in range(min(c.validate_images, len(dataset)))]
+            validation = [dataset[k] for k in keys]
+        autocast = torch.autocast("cuda", torch.bfloat16) if (c.amp and self.device.type == "cuda") else None
+        bar = progress(range(step, c.max_steps), desc=f"train {c.model}", disable=None if self.rank == 0 else True)
+        last = {}
+        for step in bar:
+            start = time.perf_counter()
+            images, qualities = self._batch(dataset, step)
+            optimizer.zero_grad(set_to_none=True)
+            terms_sum: dict[str, float] = {}
+            for micro_images, micro_q in zip(images.chunk(c.accumulate), qualities.chunk(c.accumulate)):
+                if autocast is not None:
+                    with autocast:
+                        terms = loss_fn(train_model, micro_images, micro_q)
+                else:
+                    terms = loss_fn(train_model, micro_images, micro_q)
+                (terms["loss"] / c.accumulate).backward()
+                for k, v in terms.items():
+                    terms_sum[k] = terms_sum.get(k, 0.0) + float(v.detach()) / c.accumulate
+            if self.world > 1:  # log the global batch's terms, not rank 0's share
+                names = sorted(terms_sum)
+                packed = torch.tensor([terms_sum[k] for k in names], dtype=torch.float64, device=self.device)
+                torch.distributed.all_reduce(packed)
+                terms_sum = {k: float(v) / self.world for k, v in zip(names, packed)}
+            if c.grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), c.grad_clip)
+            optimizer.step()
+            scheduler.step()
+            if ema is not None:
+                with torch.no_grad():
+                    for k, v in model.state_dict().items():
+                        ema[k].mul_(c.ema).add_(v.detach(), alpha=1 - c.ema) if v.is_floating_point() else ema[k].copy_(v)
+            seconds = time.perf_counter() - start
+            last = {"step": step + 1, **terms_sum, "lr": scheduler.get_last_lr()[0], "images_per_s": c.batch / seconds}
+            if validation is not None and (step + 1) % c.validate_every == 0:
+                with torch.no_grad():
+                    v_images = torch.stack([v[0] for v in validation]).to(self.device)
+                    v_q = torch.full((len(validation),), float(sum(c.qualities) // 2), device=self.device)
+                    last.update({f"val_{k}": float(v) for k, v in loss_fn(model, v_images, v_q).items()})
+            self._log(last)
+            if self.rank == 0:
+                bar.set_postfix(loss=f"{terms_sum['loss']:.4f}", img_s=f"{last['images_per_s']:.0f}")
+            if (step + 1) % c.checkpoint_every == 0 or step + 1 == c.max_steps:
+                if self.rank == 0:
+                    save_checkpoint(self.out / f"step-{step + 1}.pt", {
+                        "step": step + 1, "model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                        "scheduler": scheduler.state_dict(), "ema": ema, "rng": rng_state(),
+                        "config": dataclasses.asdict(c)})
+                    for old in sorted(self.out.glob("step-*.pt"), key=lambda p: int(p.stem.split("-")[1]))[:-2]:
+                        old.unlink()  # keep the newest two
+                if self.world > 1:
+                    torch.distributed.barrier()
+        if self.rank == 0 and c.max_steps > 0:
+            weights = ema if ema is not None else model.state_dict()
+            final = self.out / "final.pt"
+            torch.save(weights, final.with_name(".final.pt.tmp"))
+            os.replace(final.with_name(".final.pt.tmp"), final)
+        return last

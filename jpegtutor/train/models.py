@@ -1,0 +1,48 @@
+"""Models the trainer knows by name. Each entry builds the network and its loss.
+
+``tiny``: a deliberately small residual editor (three 3x3 convolutions, 16 channels, the last one
+zero-initialised so the editor starts as the identity), trained through the differentiable
+simulator (exact mode, straight-through) with the closed-form rate proxy of Part III:
+``loss = MSE(JPEG(edit(x)), x) + rate_weight * log2(1 + |c| / Q) per pixel``. It exists so that the
+trainer, the appendix and the tests have a real model before the editors of Part IV.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..diff import dct_coefficients, quality_to_tables, simulate
+from ..rate import log_proxy
+
+__all__ = ["MODELS", "TinyEditor", "tiny_loss"]
+
+
+class TinyEditor(torch.nn.Module):
+    """``(B, 3, H, W)`` in [0, 1] -> edited image, same shape, clamped to [0, 1]."""
+
+    def __init__(self, channels: int = 16):
+        super().__init__()
+        self.body = torch.nn.Sequential(
+            torch.nn.Conv2d(3, channels, 3, padding=1, padding_mode="reflect"), torch.nn.LeakyReLU(0.2),
+            torch.nn.Conv2d(channels, channels, 3, padding=1, padding_mode="reflect"), torch.nn.LeakyReLU(0.2),
+            torch.nn.Conv2d(channels, 3, 3, padding=1, padding_mode="reflect"),
+        )
+        torch.nn.init.zeros_(self.body[-1].weight)
+        torch.nn.init.zeros_(self.body[-1].bias)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return (x + self.body(x)).clamp(0, 1)
+
+
+def tiny_loss(model: torch.nn.Module, images: torch.Tensor, qualities: torch.Tensor, rate_weight: float = 0.02) -> dict:
+    """Loss terms of the tiny editor; ``loss`` is what is minimized (means over the batch)."""
+    edited = model(images)
+    decoded = simulate(edited, qualities)
+    distortion = ((decoded - images) ** 2).mean()
+    tables = quality_to_tables(qualities)
+    pixels = images.shape[-1] * images.shape[-2]
+    rate = (log_proxy(dct_coefficients(edited), tables) / pixels).mean()
+    return {"loss": 255.0**2 * distortion / 100.0 + rate_weight * rate, "mse_255": 255.0**2 * distortion, "rate_proxy_bpp": rate}
+
+
+MODELS = {"tiny": (TinyEditor, tiny_loss)}
