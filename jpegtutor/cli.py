@@ -165,6 +165,12 @@ def _bench(args: argparse.Namespace) -> int:
     from .jpeg.codec import normalize_subsampling
 
     result = {}
+    if args.what == "train":
+        from .train.bench import training_speed
+
+        configs = tuple(c.strip() for c in args.configs.split(",")) if args.configs else None
+        result = training_speed(args.device, args.batch, args.size or 128, args.steps, configs=configs)
+        return _print_result(result, args)
     modes = tuple(m.strip() for m in args.modes.split(","))
     for mode in modes:
         if mode not in ("exact", "smooth"):
@@ -177,7 +183,11 @@ def _bench(args: argparse.Namespace) -> int:
             raise SystemExit(str(exc)) from None
         result.update(bench.fidelity(qualities, subsamplings, modes=modes, compare=args.compare, device=args.device))
     if not args.no_speed:
-        result.update(bench.speed(args.device, args.batch, args.size, args.compare, modes=modes, compile=args.compile))
+        result.update(bench.speed(args.device, args.batch, args.size or 256, args.compare, modes=modes, compile=args.compile))
+    return _print_result(result, args)
+
+
+def _print_result(result: dict, args: argparse.Namespace) -> int:
     if args.out:
         from pathlib import Path
 
@@ -345,12 +355,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--rounding", default="ste", choices=["hard", "ste", "cubic", "cubic-ste", "noise", "soft"])
     p.set_defaults(func=_simulate)
 
-    p = sub.add_parser("bench", help="benchmarks (diffjpeg: the differentiable simulator)")
-    p.add_argument("what", choices=["diffjpeg"])
+    p = sub.add_parser("bench", help="benchmarks (diffjpeg: the differentiable simulator; train: training throughput)")
+    p.add_argument("what", choices=["diffjpeg", "train"])
+    p.add_argument("--steps", type=int, default=10, help="train: timed optimizer steps per configuration")
+    p.add_argument("--configs", help="train: e.g. eager-fp32,compile-fp32 (default: all for the device)")
     p.add_argument("--compare", choices=["kornia"], default=None, help="measure kornia 0.9 in the same run")
     p.add_argument("--device", default="cpu", help="cpu or cuda")
     p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--size", type=int, default=256)
+    p.add_argument("--size", type=int, default=None, help="image side (default: diffjpeg 256, train 128)")
     p.add_argument("--modes", default="exact,smooth", help="simulator modes to time, comma-separated")
     p.add_argument("--compile", action="store_true", help="torch.compile the simulator")
     p.add_argument("--fidelity", action="store_true", help="also the PSNR table against libjpeg on Kodak")

@@ -127,6 +127,18 @@ def test_tiny_editor_starts_as_identity_and_every_parameter_gets_gradient():
     assert model.body[-1].weight.grad.abs().sum() > 0  # the zero-initialised layer learns first
 
 
+def test_loader_workers_and_ema_change_nothing_but_speed_and_the_final_weights(tmp_path):
+    base = {"limit_images": 8, "crop": 32, "batch": 4, "max_steps": 5, "validate_every": 0, "checkpoint_every": 5}
+    finals = {}
+    for name, extra in (("plain", {}), ("workers", {"num_workers": 2}), ("ema", {"ema": 0.5})):
+        Trainer(TrainConfig(**base, **extra), tmp_path / name, echo=lambda *a: None).run()
+        finals[name] = torch.load(tmp_path / name / "final.pt", weights_only=True)
+    assert all(torch.equal(finals["plain"][k], finals["workers"][k]) for k in finals["plain"])  # same batches
+    model = torch.load(tmp_path / "ema" / "step-5.pt", weights_only=True)["model"]
+    assert all(torch.equal(model[k], finals["plain"][k]) for k in model)  # EMA does not touch training
+    assert any(not torch.equal(finals["ema"][k], model[k]) for k in model)  # final.pt holds the average
+
+
 def test_config_errors(tmp_path):
     with pytest.raises(ValueError, match="unknown model"):
         Trainer(TrainConfig(model="nope"), tmp_path)

@@ -8,8 +8,8 @@
 
 from .checkpoint import CheckpointError, latest_checkpoint, load_checkpoint, save_checkpoint
 from .data import CropDataset
-from .loop import PROFILES, Trainer, TrainConfig
+from .loop import PROFILES, Trainer, TrainConfig, plot_log
 from .models import MODELS
 
 __all__ = ["MODELS", "PROFILES", "CheckpointError", "CropDataset", "TrainConfig", "Trainer", "latest_checkpoint",
-           "load_checkpoint", "save_checkpoint"]
+           "load_checkpoint", "plot_log", "save_checkpoint"]

@@ -15,7 +15,7 @@ import torch
 from .. import data
 from ..image import read_image
 
-__all__ = ["CropDataset", "global_batch_indices"]
+__all__ = ["CropDataset", "StepBatches", "global_batch_indices", "step_loader"]
 
 
 def _generator(*keys: int) -> torch.Generator:
@@ -82,3 +82,28 @@ def global_batch_indices(dataset: CropDataset, step: int, global_batch: int) -> 
     epoch, position = divmod(step, per_epoch)
     order = dataset.epoch_order(epoch)
     return [(epoch, i) for i in order[position * global_batch:(position + 1) * global_batch]]
+
+
+class StepBatches(torch.utils.data.Dataset):
+    """``batches[step] -> (images (b, 3, crop, crop), qualities (b,))``: this process's share of global
+    batch ``step``. A pure function of the step, so a ``DataLoader`` may build batches in any number
+    of worker processes, in any order, and the result is the same."""
+
+    def __init__(self, dataset: CropDataset, global_batch: int, rank: int = 0, world: int = 1):
+        self.dataset, self.global_batch, self.rank, self.world = dataset, global_batch, rank, world
+
+    def __len__(self) -> int:
+        return 2**62  # indexed by step; the loader's sampler says which steps
+
+    def __getitem__(self, step: int):
+        keys = global_batch_indices(self.dataset, step, self.global_batch)[self.rank::self.world]
+        images, qualities = zip(*(self.dataset[k] for k in keys))
+        return torch.stack(images), torch.tensor(qualities)
+
+
+def step_loader(batches: StepBatches, first_step: int, last_step: int, num_workers: int = 0):
+    """Batches for steps ``first_step .. last_step - 1`` in order; ``num_workers > 0`` prefetches them
+    in background processes (use it on a GPU; 0 works everywhere)."""
+    return torch.utils.data.DataLoader(batches, batch_size=None, sampler=range(first_step, last_step),
+                                       num_workers=num_workers, persistent_workers=False,
+                                       prefetch_factor=2 if num_workers else None)

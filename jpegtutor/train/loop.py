@@ -22,10 +22,10 @@ import torch
 
 from ..runtime import progress, seed_everything
 from .checkpoint import latest_checkpoint, rng_state, save_checkpoint, set_rng_state
-from .data import CropDataset, global_batch_indices
+from .data import CropDataset, StepBatches, step_loader
 from .models import MODELS
 
-__all__ = ["PROFILES", "TrainConfig", "Trainer"]
+__all__ = ["PROFILES", "TrainConfig", "Trainer", "plot_log"]
 
 
 @dataclasses.dataclass
@@ -51,12 +51,13 @@ class TrainConfig:
     amp: bool = True  # bfloat16 autocast, CUDA only
     seed: int = 0
     device: str = "auto"
+    num_workers: int = 0  # background processes building batches (0 on CPU; 4-8 on a GPU)
 
 
 PROFILES = {
     "quick": {"limit_images": 64, "crop": 64, "batch": 8, "max_steps": 60, "checkpoint_every": 20, "validate_every": 20},
     "full": {"crop": 256, "batch": 32, "max_steps": 20000, "checkpoint_every": 1000, "validate_every": 1000,
-             "ema": 0.999, "compile": True},
+             "ema": 0.999, "compile": True, "num_workers": 6},
 }
 
 
@@ -95,11 +96,6 @@ class Trainer:
             return (step + 1) / c.warmup
         progress_ = (step - c.warmup) / max(1, c.max_steps - c.warmup)
         return 0.5 * (1 + math.cos(math.pi * min(1.0, progress_)))
-
-    def _batch(self, dataset, step: int):
-        keys = global_batch_indices(dataset, step, self.config.batch)[self.rank::self.world]
-        images, qualities = zip(*(dataset[k] for k in keys))
-        return torch.stack(images).to(self.device), torch.tensor(qualities, device=self.device)
 
     def _log(self, record: dict) -> None:
         if self.rank == 0:
@@ -150,11 +146,12 @@ class Trainer:
             keys = [(0, i) for i in range(min(c.validate_images, len(dataset)))]
             validation = [dataset[k] for k in keys]
         autocast = torch.autocast("cuda", torch.bfloat16) if (c.amp and self.device.type == "cuda") else None
+        batches = step_loader(StepBatches(dataset, c.batch, self.rank, self.world), step, c.max_steps, c.num_workers)
         bar = progress(range(step, c.max_steps), desc=f"train {c.model}", disable=None if self.rank == 0 else True)
         last = {}
-        for step in bar:
-            start = time.perf_counter()
-            images, qualities = self._batch(dataset, step)
+        start = time.perf_counter()
+        for step, (images, qualities) in zip(bar, batches):
+            images, qualities = images.to(self.device), qualities.to(self.device)
             optimizer.zero_grad(set_to_none=True)
             terms_sum: dict[str, float] = {}
             for micro_images, micro_q in zip(images.chunk(c.accumulate), qualities.chunk(c.accumulate)):
@@ -179,7 +176,7 @@ class Trainer:
                 with torch.no_grad():
                     for k, v in model.state_dict().items():
                         ema[k].mul_(c.ema).add_(v.detach(), alpha=1 - c.ema) if v.is_floating_point() else ema[k].copy_(v)
-            seconds = time.perf_counter() - start
+            seconds, start = time.perf_counter() - start, time.perf_counter()  # the whole step, data included
             last = {"step": step + 1, **terms_sum, "lr": scheduler.get_last_lr()[0], "images_per_s": c.batch / seconds}
             if validation is not None and (step + 1) % c.validate_every == 0:
                 with torch.no_grad():
@@ -205,3 +202,19 @@ class Trainer:
             torch.save(weights, final.with_name(".final.pt.tmp"))
             os.replace(final.with_name(".final.pt.tmp"), final)
         return last
+
+
+def plot_log(run: str | os.PathLike, terms=("loss",), ax=None):
+    """Plot the named terms of a run's ``log.jsonl`` (and their ``val_`` versions where logged)."""
+    import matplotlib.pyplot as plt
+
+    records = [json.loads(line) for line in (Path(run) / "log.jsonl").read_text().splitlines()]
+    ax = ax or plt.gca()
+    for term in terms:
+        ax.plot([r["step"] for r in records], [r[term] for r in records], label=term)
+        validated = [r for r in records if f"val_{term}" in r]
+        if validated:
+            ax.plot([r["step"] for r in validated], [r[f"val_{term}"] for r in validated], "o-", label=f"val_{term}")
+    ax.set(xlabel="step")
+    ax.legend(fontsize=8)
+    return ax
