@@ -185,7 +185,7 @@ class Trainer:
                     last.update({f"val_{k}": float(v) for k, v in loss_fn(model, v_images, v_q).items()})
             self._log(last)
             if self.rank == 0:
-                bar.set_postfix(loss=f"{terms_sum['loss']:.4f}", img_s=f"{last['images_per_s']:.0f}")
+                bar.set_postfix({**{k: f"{v:.4g}" for k, v in terms_sum.items()}, "img/s": f"{last['images_per_s']:.0f}"})
             if (step + 1) % c.checkpoint_every == 0 or step + 1 == c.max_steps:
                 if self.rank == 0:
                     save_checkpoint(self.out / f"step-{step + 1}.pt", {
