@@ -188,7 +188,8 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _print_result(result: dict, args: argparse.Namespace) -> int:
-    if args.out:
+    """Print ``result`` as one JSON object (``--json``) or as aligned lines; write it to ``--out`` if given."""
+    if getattr(args, "out", None):
         from pathlib import Path
 
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
@@ -227,12 +228,7 @@ def _rate(args: argparse.Namespace) -> int:
             result["network_bits"] = float(load_pretrained("network")(coefficients, tables))
         except FileNotFoundError as exc:  # a checkout without trained proxies
             result["learned_proxies"] = f"unavailable: {exc}"
-    if args.json:
-        print(json.dumps(result))
-    else:
-        for key, value in result.items():
-            print(f"{key:24s} {value:.2f}" if isinstance(value, float) else f"{key:24s} {value}")
-    return 0
+    return _print_result(result, args)
 
 
 def _eval(args: argparse.Namespace) -> int:
