@@ -75,6 +75,20 @@ def _descale(x, n: int):
     return (x + (1 << (n - 1))) >> n if n else x
 
 
+def _odd_part(a, b, c, d):
+    """The odd half of the Loeffler-Ligtenberg-Moschytz butterfly, shared by both transforms:
+    four inputs (forward: the differences d3-d4, d2-d5, d1-d6, d0-d7; inverse: the odd
+    coefficients 7, 5, 3, 1) to four outputs, with 13-bit fixed-point rotations."""
+    z1, z2, z3, z4 = a + d, b + c, a + c, b + d
+    z5 = (z3 + z4) * FIX_1_175875602
+    z1 = z1 * -FIX_0_899976223
+    z2 = z2 * -FIX_2_562915447
+    z3 = z3 * -FIX_1_961570560 + z5
+    z4 = z4 * -FIX_0_390180644 + z5
+    return (a * FIX_0_298631336 + z1 + z3, b * FIX_2_053119869 + z2 + z4,
+            c * FIX_3_072711026 + z2 + z3, d * FIX_1_501321110 + z1 + z4)
+
+
 def _fdct_1d(d: list[np.ndarray], first_pass: bool) -> tuple[list[np.ndarray], list[int]]:
     """One pass of jpeg_fdct_islow on 8 arrays (the 8 samples of each row or column), before
     descaling: returns the 8 outputs times ``2**shift`` and the 8 shifts."""
@@ -97,20 +111,7 @@ def _fdct_1d(d: list[np.ndarray], first_pass: bool) -> tuple[list[np.ndarray], l
     z1 = (tmp12 + tmp13) * FIX_0_541196100
     out[2] = z1 + tmp13 * FIX_0_765366865
     out[6] = z1 - tmp12 * FIX_1_847759065
-    z1, z2, z3, z4 = tmp4 + tmp7, tmp5 + tmp6, tmp4 + tmp6, tmp5 + tmp7
-    z5 = (z3 + z4) * FIX_1_175875602
-    tmp4 = tmp4 * FIX_0_298631336
-    tmp5 = tmp5 * FIX_2_053119869
-    tmp6 = tmp6 * FIX_3_072711026
-    tmp7 = tmp7 * FIX_1_501321110
-    z1 = z1 * -FIX_0_899976223
-    z2 = z2 * -FIX_2_562915447
-    z3 = z3 * -FIX_1_961570560 + z5
-    z4 = z4 * -FIX_0_390180644 + z5
-    out[7] = tmp4 + z1 + z3
-    out[5] = tmp5 + z2 + z4
-    out[3] = tmp6 + z2 + z3
-    out[1] = tmp7 + z1 + z4
+    out[7], out[5], out[3], out[1] = _odd_part(tmp4, tmp5, tmp6, tmp7)
     return out, shifts
 
 
@@ -142,21 +143,7 @@ def _idct_1d(d: list[np.ndarray]) -> list[np.ndarray]:
     tmp1 = (d[0] - d[4]) << CONST_BITS
     tmp10, tmp13 = tmp0 + tmp3, tmp0 - tmp3
     tmp11, tmp12 = tmp1 + tmp2, tmp1 - tmp2
-    tmp0, tmp1, tmp2, tmp3 = d[7], d[5], d[3], d[1]
-    z1, z2, z3, z4 = tmp0 + tmp3, tmp1 + tmp2, tmp0 + tmp2, tmp1 + tmp3
-    z5 = (z3 + z4) * FIX_1_175875602
-    tmp0 = tmp0 * FIX_0_298631336
-    tmp1 = tmp1 * FIX_2_053119869
-    tmp2 = tmp2 * FIX_3_072711026
-    tmp3 = tmp3 * FIX_1_501321110
-    z1 = z1 * -FIX_0_899976223
-    z2 = z2 * -FIX_2_562915447
-    z3 = z3 * -FIX_1_961570560 + z5
-    z4 = z4 * -FIX_0_390180644 + z5
-    tmp0 = tmp0 + z1 + z3
-    tmp1 = tmp1 + z2 + z4
-    tmp2 = tmp2 + z2 + z3
-    tmp3 = tmp3 + z1 + z4
+    tmp0, tmp1, tmp2, tmp3 = _odd_part(d[7], d[5], d[3], d[1])
     out = [tmp10 + tmp3, tmp11 + tmp2, tmp12 + tmp1, tmp13 + tmp0,
            tmp13 - tmp0, tmp12 - tmp1, tmp11 - tmp2, tmp10 - tmp3]
     return out
