@@ -1,7 +1,6 @@
 """The ``jpegtutor`` command. Each subcommand is a thin layer over a package function.
 
-Commands (later parts of the book add simulate, rate, bench, eval, train, preedit; see DESIGN.md
-for the contract):
+Commands (see DESIGN.md for the contract):
 
     jpegtutor encode IN OUT.jpg --quality Q [--subsampling 444|422|420] [--optimize] [--qtables T.json]
     jpegtutor decode IN.jpg OUT.png
@@ -12,8 +11,9 @@ for the contract):
     jpegtutor simulate IN OUT.png --quality Q [--subsampling S] [--mode exact|smooth] [--rounding R]
     jpegtutor bench diffjpeg [--compare kornia] [--device cpu|cuda] [--fidelity] [--json] [--out F]
     jpegtutor rate IN --quality Q [--subsampling S] [--optimize] [--json]
-    jpegtutor eval --method M --dataset NAME|DIR [--qualities ...] [--baseline jpeg|F.json] [--json OUT]
-    jpegtutor train MODEL --profile quick|full --max-steps N --out DIR [--checkpoint-every K] [--resume] [--seed S]
+    jpegtutor eval --method M --dataset NAME|DIR [--qualities ...] [--baseline jpeg|F.json] [--json OUT] [--checkpoint C]
+    jpegtutor train MODEL --profile quick|cpu|full --max-steps N --out DIR [--checkpoint-every K] [--resume] [--seed S]
+    jpegtutor preedit EDITOR IN OUT.jpg --quality Q [--checkpoint C] [--per-image-steps N] [--save-edited PNG]
 """
 
 from __future__ import annotations
@@ -236,7 +236,8 @@ def _eval(args: argparse.Namespace) -> int:
     from .diff.bench import parse_qualities
 
     result = evaluation.evaluate(args.method, args.dataset, parse_qualities(args.qualities), args.subsampling,
-                                 args.baseline, use_lpips=not args.no_lpips, limit=args.limit)
+                                 args.baseline, use_lpips=not args.no_lpips, limit=args.limit,
+                                 checkpoint=args.checkpoint, label=args.label)
     if args.json:
         from pathlib import Path
 
@@ -252,26 +253,98 @@ def _eval(args: argparse.Namespace) -> int:
     return 0
 
 
+def _preedit(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    import torch
+
+    from .editors.apply import edit
+    from .image import read_image, to_tensor, write_image
+    from .jpeg.reference import pillow_decode, pillow_encode
+    from .metrics import lpips, psnr
+
+    if args.per_image_steps < 0:
+        raise ValueError(f"--per-image-steps must be >= 0, got {args.per_image_steps}")
+    image = read_image(args.input)
+    edited = edit(args.editor, image, args.quality, args.subsampling, args.checkpoint, args.per_image_steps)
+    encoded = pillow_encode(edited, args.quality, args.subsampling)
+    Path(args.output).write_bytes(encoded)
+    if args.save_edited:
+        write_image(args.save_edited, edited)
+    h, w = image.shape[:2]
+    x, y = to_tensor(image), to_tensor(pillow_decode(encoded))
+    plain = pillow_encode(image, args.quality, args.subsampling)
+    result = {"output": args.output, "bytes": len(encoded), "bpp": 8 * len(encoded) / (h * w),
+              "psnr_db": float(psnr(y, x)), "jpeg_bytes": len(plain), "jpeg_bpp": 8 * len(plain) / (h * w),
+              "jpeg_psnr_db": float(psnr(to_tensor(pillow_decode(plain)), x))}
+    if min(h, w) >= 32:
+        with torch.no_grad():
+            result["lpips_alex"] = float(lpips(y, x))
+            result["jpeg_lpips_alex"] = float(lpips(to_tensor(pillow_decode(plain)), x))
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"wrote {args.output}: {result['bpp']:.3f} bpp, PSNR {result['psnr_db']:.2f} dB"
+              + (f", LPIPS {result['lpips_alex']:.4f}" if "lpips_alex" in result else "")
+              + f" (plain JPEG q{args.quality}: {result['jpeg_bpp']:.3f} bpp, {result['jpeg_psnr_db']:.2f} dB"
+              + (f", LPIPS {result['jpeg_lpips_alex']:.4f})" if "jpeg_lpips_alex" in result else ")"))
+    return 0
+
+
+def _parse_value(text: str, like):
+    if isinstance(like, tuple):
+        return tuple(int(v) for v in text.split(","))
+    if isinstance(like, bool):
+        return text.lower() in ("1", "true", "yes", "on")
+    if like is None:
+        return None if text.lower() == "none" else int(text)
+    return type(like)(text)
+
+
+def _train_recipe(args: argparse.Namespace) -> int:
+    """Models trained in several stages (the editors of Part IV): ``jpegtutor train talebi``."""
+    import dataclasses
+    import inspect
+
+    from .editors import talebi
+    from .train import TrainConfig
+
+    if args.profile not in talebi.PROFILES:
+        raise ValueError(f"--profile for talebi must be one of {sorted(talebi.PROFILES)}, got {args.profile!r}")
+    weights = {k: v.default for k, v in inspect.signature(talebi.train).parameters.items() if k.endswith("_weight")}
+    fields = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.name not in ("model", "options", "init")}
+    options = {}
+    for item in args.set or []:
+        key, sep, value = item.partition("=")
+        if not sep or key not in {**weights, **fields}:
+            raise ValueError(f"--set expects KEY=VALUE with KEY one of {sorted({**weights, **fields})}, got {item!r}")
+        options[key] = _parse_value(value, {**weights, **fields}[key])
+    from pathlib import Path
+
+    card = talebi.train(args.out, args.profile, max_steps=args.max_steps, seed=args.seed or 0, resume=args.resume, **options)
+    print(json.dumps({"checkpoint": str(Path(args.out) / talebi.CHECKPOINT), "seconds": card["seconds"],
+                      "steps": card["total_steps"]}))
+    return 0
+
+
 def _train(args: argparse.Namespace) -> int:
     import dataclasses
 
     from .train import PROFILES, Trainer, TrainConfig
 
+    if args.model == "talebi":
+        return _train_recipe(args)
+    if args.profile not in PROFILES:
+        raise ValueError(f"--profile for {args.model} must be one of {sorted(PROFILES)}, got {args.profile!r}")
     fields = {f.name: f for f in dataclasses.fields(TrainConfig)}
     options = dict(PROFILES[args.profile])
     for item in args.set or []:
         key, sep, value = item.partition("=")
         if not sep or key not in fields:
             raise ValueError(f"--set expects KEY=VALUE with KEY one of {sorted(fields)}, got {item!r}")
-        current = TrainConfig.__dataclass_fields__[key].default
-        if isinstance(current, tuple):
-            options[key] = tuple(int(v) for v in value.split(","))
-        elif isinstance(current, bool):
-            options[key] = value.lower() in ("1", "true", "yes", "on")
-        elif key == "limit_images":
-            options[key] = None if value.lower() == "none" else int(value)
-        else:
-            options[key] = type(current)(value)
+        if key in ("options", "init"):
+            raise ValueError(f"--set {key}=... is not supported on the command line; use the Python API")
+        options[key] = _parse_value(value, TrainConfig.__dataclass_fields__[key].default)
     for key in ("max_steps", "checkpoint_every", "seed"):
         if getattr(args, key) is not None:
             options[key] = getattr(args, key)
@@ -386,11 +459,27 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, help="only the first N images")
     p.add_argument("--no-lpips", action="store_true", help="skip LPIPS (needs the AlexNet weights)")
     p.add_argument("--json", metavar="OUT", help="write the full results (per image too) to OUT")
+    p.add_argument("--checkpoint", help="an editor method's weights (default: the shipped ones)")
+    p.add_argument("--label", help="the method's name in the results (default: --method)")
     p.set_defaults(func=_eval)
 
+    p = sub.add_parser("preedit", help="edit an image with a trained pre-editor and write a standard JPEG")
+    p.add_argument("editor", help="talebi")
+    p.add_argument("input", help="image file (PNG, JPEG, ...)")
+    p.add_argument("output", help="the JPEG to write")
+    p.add_argument("--quality", type=int, required=True, help="JPEG quality 1-100 (the editor is conditioned on it)")
+    p.add_argument("--subsampling", default="4:2:0", choices=["444", "422", "420", "4:4:4", "4:2:2", "4:2:0"])
+    p.add_argument("--checkpoint", help="editor weights (default: the shipped data/checkpoints/<editor>.pt)")
+    p.add_argument("--per-image-steps", type=int, default=0, dest="per_image_steps",
+                   help="then optimize this image's pixels for N steps with the training loss (Eq. 4)")
+    p.add_argument("--save-edited", metavar="PNG", dest="save_edited", help="also write the edited image before JPEG")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=_preedit)
+
     p = sub.add_parser("train", help="train a model of the book (tiny, and the editors of Part IV)")
-    p.add_argument("model", help="tiny, ...")
-    p.add_argument("--profile", choices=["quick", "full"], default="quick", help="quick: minutes on a CPU; full: the paper-scale GPU run")
+    p.add_argument("model", help="tiny, talebi")
+    p.add_argument("--profile", choices=["quick", "cpu", "full"], default="quick",
+                   help="quick: minutes on a CPU; cpu (talebi): the longest run we make on 2 cores; full: the paper-scale GPU run")
     p.add_argument("--max-steps", type=int, dest="max_steps")
     p.add_argument("--out", required=True, help="run folder: config.json, log.jsonl, step-N.pt, final.pt")
     p.add_argument("--checkpoint-every", type=int, dest="checkpoint_every")

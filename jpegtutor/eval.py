@@ -81,15 +81,24 @@ def _deltas(points: list[dict], baseline: list[dict]) -> tuple[dict, dict]:
 
 
 def evaluate(method: str = "jpeg", dataset: str = "kodak", qualities=DEFAULT_QUALITIES, subsampling: str = "4:2:0",
-             baseline: str | dict | None = None, use_lpips: bool = True, limit: int | None = None) -> dict:
+             baseline: str | dict | None = None, use_lpips: bool = True, limit: int | None = None,
+             checkpoint: str | None = None, label: str | None = None) -> dict:
     """Evaluate ``method`` on every image of ``dataset`` (a name or a folder) at each quality.
 
     ``baseline``: a method name (evaluated in the same run) or a result dict / JSON path from an
-    earlier run with the same dataset and qualities. Returns the result dict (see the module
-    docstring); units are in ``units``.
+    earlier run with the same dataset and qualities. ``method`` may also name a pre-editor of
+    :mod:`jpegtutor.editors` (``talebi``), with its weights from ``checkpoint`` (default: the
+    shipped one); ``label`` names the result (default: the method). Returns the result dict (see
+    the module docstring); units are in ``units``.
     """
-    if method not in METHODS:
-        raise ValueError(f"unknown method {method!r}; registered: {sorted(METHODS)}")
+    from .editors.apply import EDITORS, eval_method
+
+    if method in EDITORS:
+        encode = eval_method(method, checkpoint)
+    elif method in METHODS:
+        encode = METHODS[method]
+    else:
+        raise ValueError(f"unknown method {method!r}; registered: {sorted(METHODS) + sorted(EDITORS)}")
     qualities = tuple(int(q) for q in qualities)
     if not qualities or min(qualities) < 1 or max(qualities) > 100:
         raise ValueError(f"qualities must be in 1-100, got {qualities}")
@@ -97,7 +106,6 @@ def evaluate(method: str = "jpeg", dataset: str = "kodak", qualities=DEFAULT_QUA
     paths = data.image_paths(dataset)[:limit]
     if not paths:
         raise ValueError(f"dataset {dataset!r} has no images")
-    encode = METHODS[method]
     images = []
     for path in progress(paths, desc=f"eval {method} on {Path(str(dataset)).name}"):
         image = read_image(path)
@@ -113,7 +121,7 @@ def evaluate(method: str = "jpeg", dataset: str = "kodak", qualities=DEFAULT_QUA
             points.append({"quality": quality, "bpp": 8 * len(encoded) / (h * w), "bytes": len(encoded),
                            "seconds": seconds, **_measure(image, decoded, use_lpips)})
         images.append({"name": path.name, "height": h, "width": w, "points": points})
-    result = {"method": method, "dataset": str(dataset), "subsampling": subsampling, "qualities": list(qualities),
+    result = {"method": label or method, **({"checkpoint": str(checkpoint)} if checkpoint else {}), "dataset": str(dataset), "subsampling": subsampling, "qualities": list(qualities),
               "units": {"bpp": "bits per pixel (file size)", "bytes": "bytes", "seconds": "s per encode",
                         **{k: u or "unitless" for k, (u, _) in METRICS.items()}},
               "bd_method": "akima (bjontegaard package), on the per-quality mean curves",

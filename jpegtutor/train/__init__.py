@@ -9,7 +9,7 @@
 from .checkpoint import CheckpointError, latest_checkpoint, load_checkpoint, save_checkpoint
 from .data import CropDataset
 from .loop import PROFILES, Trainer, TrainConfig, plot_log
-from .models import MODELS
+from .models import MODELS, build_model
 
-__all__ = ["MODELS", "PROFILES", "CheckpointError", "CropDataset", "TrainConfig", "Trainer", "latest_checkpoint",
+__all__ = ["MODELS", "build_model", "PROFILES", "CheckpointError", "CropDataset", "TrainConfig", "Trainer", "latest_checkpoint",
            "load_checkpoint", "plot_log", "save_checkpoint"]

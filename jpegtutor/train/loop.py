@@ -23,7 +23,7 @@ import torch
 from ..runtime import progress, seed_everything
 from .checkpoint import latest_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .data import CropDataset, StepBatches, step_loader
-from .models import MODELS
+from .models import build_model
 
 __all__ = ["PROFILES", "TrainConfig", "Trainer", "plot_log"]
 
@@ -33,6 +33,8 @@ class TrainConfig:
     """Everything a run depends on; saved as ``config.json`` in the run folder."""
 
     model: str = "tiny"
+    options: dict = dataclasses.field(default_factory=dict)  # keyword arguments of the model's builder
+    init: tuple[str, ...] = ()  # weight files (state dicts) loaded into the model before step 0
     dataset: str = "train"
     limit_images: int | None = None
     crop: int = 64
@@ -61,6 +63,20 @@ PROFILES = {
 }
 
 
+def load_initial_weights(model: torch.nn.Module, paths) -> None:
+    """Load state dicts (e.g. the ``final.pt`` of earlier stages) into ``model``, each covering a
+    part of it; every key must belong to the model with the right shape."""
+    own = model.state_dict()
+    loaded = {}
+    for path in paths:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+        unknown = [k for k in state if k not in own or own[k].shape != state[k].shape]
+        if unknown:
+            raise ValueError(f"{path} does not fit model: {unknown[:3]} missing or of another shape")
+        loaded.update(state)
+    model.load_state_dict({**own, **loaded})
+
+
 def _git_commit() -> str | None:
     try:
         root = Path(__file__).resolve().parents[2]
@@ -74,8 +90,7 @@ class Trainer:
     """``Trainer(config, out).run()``: trains, logs to ``out/log.jsonl``, checkpoints to ``out/step-N.pt``."""
 
     def __init__(self, config: TrainConfig, out: str | os.PathLike, resume: bool = False, echo=print):
-        if config.model not in MODELS:
-            raise ValueError(f"unknown model {config.model!r}; available: {sorted(MODELS)}")
+        build_model(config.model, config.options, check_only=True)
         self.config, self.out, self.resume, self.echo = config, Path(out), resume, echo
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
@@ -114,8 +129,12 @@ class Trainer:
         c = self.config
         self.out.mkdir(parents=True, exist_ok=True)
         seed_everything(c.seed)
-        build, loss_fn = MODELS[c.model]
-        model = build().to(self.device)
+        model, loss_fn = build_model(c.model, c.options)
+        model = model.to(self.device)
+        if isinstance(loss_fn, torch.nn.Module):  # frozen networks of the loss (VGG, quality, density)
+            loss_fn = loss_fn.to(self.device)
+        if c.init and not self.resume:
+            load_initial_weights(model, c.init)
         ema = {k: v.detach().clone() for k, v in model.state_dict().items()} if c.ema else None
         optimizer = torch.optim.Adam(model.parameters(), lr=c.lr)
         scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, self._schedule)
@@ -179,10 +198,12 @@ class Trainer:
             seconds, start = time.perf_counter() - start, time.perf_counter()  # the whole step, data included
             last = {"step": step + 1, **terms_sum, "lr": scheduler.get_last_lr()[0], "images_per_s": c.batch / seconds}
             if validation is not None and (step + 1) % c.validate_every == 0:
+                model.eval()  # batch norm uses (and does not update) its running statistics
                 with torch.no_grad():
                     v_images = torch.stack([v[0] for v in validation]).to(self.device)
                     v_q = torch.full((len(validation),), float(sum(c.qualities) // 2), device=self.device)
                     last.update({f"val_{k}": float(v) for k, v in loss_fn(model, v_images, v_q).items()})
+                model.train()
             self._log(last)
             if self.rank == 0:
                 bar.set_postfix({**{k: f"{v:.4g}" for k, v in terms_sum.items()}, "img/s": f"{last['images_per_s']:.0f}"})

@@ -9,12 +9,16 @@ trainer, the appendix and the tests have a real model before the editors of Part
 
 from __future__ import annotations
 
+import functools
+import inspect
+
 import torch
 
 from ..diff import dct_coefficients, quality_to_tables, simulate
+from ..editors.talebi import build as build_talebi
 from ..rate import log_proxy
 
-__all__ = ["MODELS", "TinyEditor", "tiny_loss"]
+__all__ = ["MODELS", "TinyEditor", "build_model", "tiny_loss"]
 
 
 class TinyEditor(torch.nn.Module):
@@ -45,4 +49,22 @@ def tiny_loss(model: torch.nn.Module, images: torch.Tensor, qualities: torch.Ten
     return {"loss": 255.0**2 * distortion / 100.0 + rate_weight * rate, "mse_255": 255.0**2 * distortion, "rate_proxy_bpp": rate}
 
 
-MODELS = {"tiny": (TinyEditor, tiny_loss)}
+def _tiny(channels: int = 16, rate_weight: float = 0.02):
+    return TinyEditor(channels), functools.partial(tiny_loss, rate_weight=rate_weight)
+
+
+# name -> builder(**options) -> (model, loss(model, images, qualities) -> dict of terms)
+MODELS = {"tiny": _tiny, "talebi": build_talebi}
+
+
+def build_model(name: str, options: dict | None = None, check_only: bool = False):
+    """``(model, loss)`` of a named model; unknown names or options raise a ValueError listing the valid ones."""
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; available: {sorted(MODELS)}")
+    options = dict(options or {})
+    builder = MODELS[name]
+    allowed = list(inspect.signature(builder).parameters)
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        raise ValueError(f"model {name!r} has no option(s) {unknown}; its options: {allowed}")
+    return None if check_only else builder(**options)

@@ -1,0 +1,171 @@
+"""Pieces every pre-editor shares: the training loss of Part IV and per-image optimization.
+
+An editor maps ``(B, 3, H, W)`` images in [0, 1] and a JPEG quality ``(B,)`` to an edited image of
+the same shape; a standard JPEG encoder then compresses the edit. It is trained through the
+differentiable simulator (:mod:`jpegtutor.diff`) with a rate proxy (:mod:`jpegtutor.rate`):
+
+    loss = distance(JPEG_q(edit(x)), x) + lambda * Q(JPEG_q(edit(x))) + tv * TV(JPEG_q(edit(x)))
+           + mu * bits_q(edit(x)) / pixels
+
+(Talebi et al.'s Eq. 5). :class:`PreEditLoss` computes these terms; :func:`optimize_image` minimizes
+the same loss over the pixels of one image instead of over network weights (their Eq. 4).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from ..diff import dct_coefficients, quality_to_tables, simulate
+from ..metrics.lpips_network import backbone_weights_path
+from ..rate import log_proxy
+
+__all__ = ["PreEditLoss", "VGGFeatures", "constant_channels", "optimize_image", "total_variation"]
+
+
+def constant_channels(image: torch.Tensor, *values: torch.Tensor) -> torch.Tensor:
+    """Append one constant channel per value: ``(B, C, H, W)`` and ``(B,)`` tensors -> ``(B, C + n, H, W)``."""
+    b, _, h, w = image.shape
+    planes = [v.to(image.dtype).reshape(b, 1, 1, 1).expand(b, 1, h, w) for v in values]
+    return torch.cat([image, *planes], dim=1)
+
+
+def total_variation(image: torch.Tensor) -> torch.Tensor:
+    """Anisotropic total variation, mean absolute difference of neighbours: ``(B, C, H, W)`` -> ``(B,)``."""
+    dy = (image[:, :, 1:] - image[:, :, :-1]).abs().mean((1, 2, 3))
+    dx = (image[:, :, :, 1:] - image[:, :, :, :-1]).abs().mean((1, 2, 3))
+    return dy + dx
+
+
+class VGGFeatures(nn.Module):
+    """VGG-16's activations after its second convolution (``conv1_2`` + ReLU, before the first pooling).
+
+    ``(B, 3, H, W)`` in [0, 1] -> ``(B, 64, H, W)``. ImageNet weights (torchvision's, found as for
+    LPIPS: ``$JPEGTUTOR_WEIGHTS``, ``../shared/weights``, torch hub cache, download); frozen.
+    Talebi et al. took this layer from a VGG-16 fine-tuned for quality assessment (NIMA's), whose
+    weights are not public; the ImageNet one is the closest we can load.
+    """
+
+    MEAN = (0.485, 0.456, 0.406)
+    STD = (0.229, 0.224, 0.225)
+
+    def __init__(self, weights=None):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 64, 3, padding=1)
+        self.conv2 = nn.Conv2d(64, 64, 3, padding=1)
+        state = torch.load(backbone_weights_path("vgg", weights), map_location="cpu", weights_only=True)
+        for i, conv in ((0, self.conv1), (2, self.conv2)):
+            conv.weight.data.copy_(state[f"features.{i}.weight"])
+            conv.bias.data.copy_(state[f"features.{i}.bias"])
+        self.register_buffer("mean", torch.tensor(self.MEAN).view(1, 3, 1, 1))
+        self.register_buffer("std", torch.tensor(self.STD).view(1, 3, 1, 1))
+        self.requires_grad_(False)
+        self.eval()
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        h = torch.relu(self.conv1((image - self.mean) / self.std))
+        return torch.relu(self.conv2(h))
+
+
+class PreEditLoss(nn.Module):
+    """``loss(edited, original, quality) -> dict`` of the terms above (``loss`` is minimized).
+
+    ``edited``, ``original``: ``(B, 3, H, W)`` in [0, 1]; ``quality``: ``(B,)`` float in [1, 100],
+    the same quality in the simulator and the rate term. Terms are means over the batch:
+    ``distance`` (L1 of :class:`VGGFeatures`, or ``"mse"``: MSE on the 0-255 scale / 100),
+    ``quality`` (a no-reference penalty, lower is better, see
+    :func:`jpegtutor.metrics.noref.load_quality_model`), ``tv``, ``rate_bpp`` (the factorized
+    density of Part III on the noisy coefficients ``c / Q + U(-1/2, 1/2)``, in bits per pixel; or
+    ``"log"``: ``log2(1 + |c| / Q)`` per pixel), and ``psnr_db`` of the simulated JPEG (logged only).
+    Frozen networks (VGG, the quality model, the density) are not trained.
+    """
+
+    def __init__(self, distance: str = "vgg", quality_model: str | None = "noref", quality_weight: float = 0.02,
+                 tv_weight: float = 0.0, rate: str = "density", rate_weight: float = 1.0, subsampling: str = "4:2:0",
+                 mode: str = "exact", rounding: str = "ste"):
+        super().__init__()
+        if distance not in ("vgg", "mse"):
+            raise ValueError(f"distance must be 'vgg' or 'mse', got {distance!r}")
+        if rate not in ("density", "log"):
+            raise ValueError(f"rate must be 'density' or 'log', got {rate!r}")
+        for name, value in (("quality_weight", quality_weight), ("tv_weight", tv_weight), ("rate_weight", rate_weight)):
+            if value < 0:
+                raise ValueError(f"{name} must be >= 0, got {value}")
+        self.distance, self.rate = distance, rate
+        self.quality_weight, self.tv_weight, self.rate_weight = quality_weight, tv_weight, rate_weight
+        self.subsampling, self.mode, self.rounding = subsampling, mode, rounding
+        self.features = VGGFeatures() if distance == "vgg" else None
+        self.quality_model = None
+        if quality_model and quality_weight > 0:
+            from ..metrics.noref import load_quality_model
+
+            self.quality_model = load_quality_model(quality_model)
+        self.density = None
+        if rate == "density":
+            from ..rate.study import load_pretrained
+
+            self.density = load_pretrained("density").requires_grad_(False)
+        self.train()
+
+    def train(self, mode: bool = True):
+        """Frozen parts stay as they must: VGG and the quality model in eval mode, the density noisy."""
+        super().train(mode)
+        for part in (self.features, self.quality_model):
+            if part is not None:
+                part.eval()
+        if self.density is not None:
+            self.density.train()  # training mode = additive uniform noise (Balle et al.)
+        return self
+
+    def forward(self, edited: torch.Tensor, original: torch.Tensor, quality: torch.Tensor) -> dict:
+        decoded = simulate(edited, quality, subsampling=self.subsampling, mode=self.mode, rounding=self.rounding)
+        terms = {}
+        if self.features is not None:
+            terms["distance"] = (self.features(decoded) - self.features(original)).abs().mean()
+        else:
+            terms["distance"] = 255.0**2 * ((decoded - original) ** 2).mean() / 100.0
+        loss = terms["distance"]
+        if self.quality_model is not None:
+            terms["quality"] = self.quality_model(decoded).mean()
+            loss = loss + self.quality_weight * terms["quality"]
+        if self.tv_weight:
+            terms["tv"] = total_variation(decoded).mean()
+            loss = loss + self.tv_weight * terms["tv"]
+        coefficients = dct_coefficients(edited, self.subsampling, self.mode, self.rounding)
+        tables = quality_to_tables(quality)
+        pixels = edited.shape[-1] * edited.shape[-2]
+        bits = self.density(coefficients, tables) if self.density is not None else log_proxy(coefficients, tables)
+        terms["rate_bpp"] = (bits / pixels).mean()
+        loss = loss + self.rate_weight * terms["rate_bpp"]
+        with torch.no_grad():
+            mse = ((decoded.detach().clamp(0, 1) - original) ** 2).mean((1, 2, 3)).clamp_min(1e-12)
+            terms["psnr_db"] = (10 * torch.log10(1 / mse)).mean()
+        terms["loss"] = loss
+        return terms
+
+
+def optimize_image(image: torch.Tensor, quality, loss: PreEditLoss, steps: int = 100, lr: float = 0.005,
+                   start: torch.Tensor | None = None, progress_desc: str | None = None) -> torch.Tensor:
+    """Per-image pre-editing (Talebi et al.'s Eq. 4): minimize ``loss`` over the pixels themselves.
+
+    ``image``: ``(B, 3, H, W)`` in [0, 1], the original (the loss's reference); ``quality``: number
+    or ``(B,)``; ``start``: where to begin (e.g. a feed-forward editor's output; default the image).
+    Adam on the pixels, projected back to [0, 1] after every step. Returns the edited image,
+    detached, same shape. Works with any editor's :class:`PreEditLoss`.
+    """
+    from ..runtime import progress
+
+    if steps < 0:
+        raise ValueError(f"steps must be >= 0, got {steps}")
+    image = image.detach()
+    q = torch.as_tensor(quality, dtype=image.dtype, device=image.device)
+    q = q.expand(image.shape[0]) if q.ndim == 0 else q
+    edited = (image if start is None else start.detach()).clone().requires_grad_(True)
+    optimizer = torch.optim.Adam([edited], lr=lr)
+    for _ in progress(range(steps), desc=progress_desc or "per-image optimization", total=steps):
+        optimizer.zero_grad(set_to_none=True)
+        loss(edited, image, q)["loss"].backward()
+        optimizer.step()
+        with torch.no_grad():
+            edited.clamp_(0, 1)
+    return edited.detach()

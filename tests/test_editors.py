@@ -1,0 +1,216 @@
+"""Part IV pre-editors: Talebi et al.'s networks, the shared loss, per-image optimization, preedit."""
+
+import io
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from jpegtutor.cli import main
+from jpegtutor.editors import apply, talebi
+from jpegtutor.editors.blocks import PreEditLoss, constant_channels, optimize_image, total_variation
+from jpegtutor.image import read_image, to_tensor
+from jpegtutor.jpeg import decode
+from jpegtutor.jpeg.reference import pillow_encode
+from jpegtutor.resources import repo_root
+from jpegtutor.train import build_model
+
+SAMPLE = next((repo_root() / "jpegtutor" / "samples").glob("*.png"))
+
+
+def _images(b=2, h=40, w=56, seed=0):
+    return torch.rand(b, 3, h, w, generator=torch.Generator().manual_seed(seed))
+
+
+@pytest.mark.parametrize("size", [(32, 32), (37, 51), (8, 9)])
+def test_editor_shapes_range_and_identity_at_initialisation(size):
+    x = _images(2, *size)
+    q = torch.tensor([8.0, 25.0])
+    editor = talebi.TalebiEditor().eval()
+    with torch.no_grad():
+        y = editor(x, q)
+        warped = editor.transformer(x, q)
+    assert y.shape == x.shape and y.min() >= 0 and y.max() <= 1
+    assert torch.allclose(warped, x, atol=1e-5)  # the transformer starts as the identity
+    assert torch.allclose(y, x, atol=1e-5)  # and so does the smoother (zero last layer)
+    params = editor.transformer.transforms(x, q)
+    assert params.shape == (2, 6, math.ceil(size[0] / 8), math.ceil(size[1] / 8)) and params.abs().max() == 0
+
+
+def test_transformer_shift_moves_every_pixel_and_windows_average():
+    transformer = talebi.PatchTransformer()
+    x = _images(1, 48, 64)
+    q = torch.tensor([15.0])
+    with torch.no_grad():  # every block: translate by exactly +1 pixel along x
+        transformer.localize[-1].bias[5] = math.atanh(1 / transformer.max_shift)
+        y = transformer(x, q)
+    assert torch.allclose(y[..., :, :-1], x[..., :, 1:], atol=1e-5)
+    # one block's transform reaches exactly the pixels its 32x32 window covers (12 px beyond the block)
+    params = torch.zeros(1, 6, 6, 8)
+    params[0, 5, 2, 3] = 1.0  # block (2, 3) covers rows 16-23, columns 24-31
+    disp = transformer.displacement(params, 48, 64)[0, 1]
+    assert disp[16:24, 24:32].gt(0).all() and disp[4:36, 12:44].gt(0).all()
+    assert disp[:4].eq(0).all() and disp[36:].eq(0).all() and disp[:, :12].eq(0).all() and disp[:, 44:].eq(0).all()
+    assert torch.allclose(disp[16:24, 24:32], torch.full((8, 8), 1 / 16))  # averaged over 16 windows
+
+
+def test_parts_and_errors():
+    assert talebi.TalebiEditor("smoother").transformer is None
+    assert talebi.TalebiEditor(["transformer"]).smoother is None
+    with pytest.raises(ValueError, match="parts"):
+        talebi.TalebiEditor("smoother,blur")
+    with pytest.raises(ValueError, match="stage"):
+        talebi.build(stage="finetune")
+    with pytest.raises(ValueError, match="no option"):
+        build_model("talebi", {"lambda": 0.1})
+    with pytest.raises(ValueError, match="rate"):
+        PreEditLoss(rate="bits", quality_model=None)
+    with pytest.raises(ValueError, match="quality_weight"):
+        PreEditLoss(quality_weight=-1)
+
+
+def test_gradient_reaches_every_parameter_through_simulator_and_rate():
+    torch.manual_seed(0)
+    editor, loss = build_model("talebi", {"quality_weight": 0.02})
+    assert loss.terms.quality_model is not None and loss.terms.density is not None
+    with torch.no_grad():  # leave the identity, so that every layer is on a gradient path
+        for p in editor.parameters():
+            p.add_(0.01 * torch.randn_like(p))
+    terms = loss(editor, _images(2, 32, 32), torch.tensor([10.0, 20.0]))
+    assert {"loss", "distance", "quality", "rate_bpp", "psnr_db"} <= set(terms)
+    terms["loss"].backward()
+    for name, p in editor.named_parameters():
+        assert p.grad is not None and torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0, name
+    frozen = [p for p in loss.parameters()]
+    assert frozen and all(not p.requires_grad for p in frozen)  # VGG, quality model and density stay fixed
+    assert loss.terms.density.training and not loss.terms.features.training
+
+
+def test_denoise_pretraining_loss():
+    editor, loss = build_model("talebi", {"parts": "smoother", "stage": "denoise"})
+    terms = loss(editor, _images(2, 24, 24), torch.tensor([10.0, 20.0]))
+    terms["loss"].backward()
+    assert terms["mse_255"] > 0 and editor.smoother.tail.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="smoother"):
+        talebi.build(parts="transformer", stage="denoise")
+
+
+def test_blocks_helpers():
+    x = _images(2, 8, 8)
+    out = constant_channels(x, torch.tensor([1.0, 2.0]), torch.tensor([3.0, 4.0]))
+    assert out.shape == (2, 5, 8, 8) and out[1, 3].eq(2).all() and out[0, 4].eq(3).all()
+    assert total_variation(torch.ones(1, 3, 5, 5)).item() == 0
+    stripes = torch.zeros(1, 1, 4, 4)
+    stripes[..., ::2] = 1
+    assert total_variation(stripes).item() == pytest.approx(1.0)
+
+
+def test_per_image_optimization_lowers_the_loss_and_stays_in_range():
+    loss = PreEditLoss(quality_model=None, distance="mse", rate="log", rate_weight=1.0)
+    x = to_tensor(read_image(SAMPLE))[:, :, :48, :48]
+    q = torch.tensor([15.0])
+    before = float(loss(x, x, q)["loss"])
+    edited = optimize_image(x, q, loss, steps=25, lr=0.01)
+    after = float(loss(edited, x, q)["loss"])
+    assert after < before and edited.min() >= 0 and edited.max() <= 1 and not edited.requires_grad
+    assert torch.equal(optimize_image(x, q, loss, steps=0), x)
+    with pytest.raises(ValueError, match="steps"):
+        optimize_image(x, q, loss, steps=-1)
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A tiny run of the whole recipe (4 stages, a few steps each)."""
+    out = tmp_path_factory.mktemp("talebi")
+    card = talebi.train(out, "quick", max_steps=8, echo=lambda *a: None, limit_images=4, crop=32, batch=2)
+    return out, card
+
+
+def test_recipe_writes_checkpoint_card_and_loads(trained):
+    out, card = trained
+    assert [s["stage"] for s in card["stages"]] == [r[0] for r in talebi.RECIPE]
+    assert json.loads((out / "talebi.json").read_text())["total_steps"] == 8
+    editor = talebi.load_editor(out / talebi.CHECKPOINT)
+    assert editor.parts == talebi.PARTS and not editor.training
+    state = torch.load(out / talebi.CHECKPOINT, weights_only=True)
+    assert all(torch.equal(v, editor.state_dict()[k]) for k, v in state.items())
+    # the joint stage started from the separately trained parts
+    smoother = torch.load(out / "2-smoother" / "final.pt", weights_only=True)
+    assert not torch.equal(smoother["smoother.tail.weight"], torch.zeros_like(smoother["smoother.tail.weight"]))
+
+
+def test_load_editor_errors(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        talebi.load_editor(tmp_path / "missing.pt")
+    (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="not a readable checkpoint"):
+        talebi.load_editor(tmp_path / "bad.pt")
+    torch.save({"conv.weight": torch.zeros(1)}, tmp_path / "foreign.pt")
+    with pytest.raises(ValueError, match="no Talebi editor"):
+        talebi.load_editor(tmp_path / "foreign.pt")
+
+
+def test_preedit_writes_a_standard_jpeg(trained, tmp_path):
+    out, _ = trained
+    image = read_image(SAMPLE)
+    encoded = apply.preedit("talebi", image, 15, "4:2:0", checkpoint=out / talebi.CHECKPOINT)
+    edited = apply.edit("talebi", image, 15, "4:2:0", checkpoint=out / talebi.CHECKPOINT)
+    assert encoded == pillow_encode(edited, 15, "4:2:0")  # libjpeg encodes the edited pixels
+    pillow = np.asarray(Image.open(io.BytesIO(encoded)).convert("RGB"))
+    assert pillow.shape == image.shape
+    assert np.array_equal(decode(encoded), pillow)  # our decoder reads it too, to the pixel
+    with pytest.raises(ValueError, match="quality"):
+        apply.preedit("talebi", image, 0, checkpoint=out / talebi.CHECKPOINT)
+    with pytest.raises(ValueError, match="uint8"):
+        apply.edit("talebi", image.astype(np.float32), 15, checkpoint=out / talebi.CHECKPOINT)
+    with pytest.raises(ValueError, match="unknown editor"):
+        apply.load("nope")
+
+
+def test_preedit_cli(trained, tmp_path, capsys):
+    out, _ = trained
+    target = tmp_path / "out.jpg"
+    assert main(["preedit", "talebi", str(SAMPLE), str(target), "--quality", "12", "--checkpoint",
+                 str(out / talebi.CHECKPOINT), "--per-image-steps", "2", "--save-edited", str(tmp_path / "e.png"), "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["bytes"] == target.stat().st_size and result["jpeg_bytes"] > 0 and "lpips_alex" in result
+    assert Image.open(target).format == "JPEG" and (tmp_path / "e.png").is_file()
+    assert main(["preedit", "talebi", str(SAMPLE), str(target), "--quality", "101", "--checkpoint",
+                 str(out / talebi.CHECKPOINT)]) != 0
+    assert "quality" in capsys.readouterr().err
+
+
+def test_train_cli_errors(tmp_path, capsys):
+    assert main(["train", "talebi", "--out", str(tmp_path), "--set", "lambda=1"]) != 0
+    assert "KEY" in capsys.readouterr().err
+    assert main(["train", "tiny", "--profile", "cpu", "--out", str(tmp_path)]) != 0
+    assert "profile" in capsys.readouterr().err
+
+
+def test_eval_runs_an_editor(trained, tmp_path):
+    from jpegtutor.eval import evaluate
+
+    out, _ = trained
+    folder = tmp_path / "images"
+    folder.mkdir()
+    Image.open(SAMPLE).save(folder / "a.png")
+    result = evaluate("talebi", str(folder), (10, 20, 30, 40), use_lpips=False, checkpoint=str(out / talebi.CHECKPOINT),
+                      baseline="jpeg", label="talebi-test")
+    assert result["method"] == "talebi-test" and len(result["points"]) == 4
+    assert set(result["bd_rate_percent"]) >= {"psnr_db", "ssim"}
+
+
+def test_shipped_checkpoint_loads_and_edits():
+    path = repo_root() / "data" / "checkpoints" / talebi.CHECKPOINT
+    if not path.is_file():
+        pytest.skip("no shipped checkpoint yet")
+    card = json.loads(path.with_suffix(".json").read_text())
+    editor = talebi.load_editor()
+    assert editor.parts == talebi.PARTS and card["sha256"]
+    x = to_tensor(read_image(SAMPLE))
+    with torch.no_grad():
+        y = editor(x, torch.tensor([15.0]))
+    assert 0 < (y - x).abs().mean() < 0.05  # it edits, and only a little
