@@ -1,5 +1,6 @@
 """Part IV pre-editors: Talebi et al.'s networks, the shared loss, per-image optimization, preedit."""
 
+import hashlib
 import io
 import json
 import math
@@ -203,14 +204,36 @@ def test_eval_runs_an_editor(trained, tmp_path):
     assert set(result["bd_rate_percent"]) >= {"psnr_db", "ssim"}
 
 
-def test_shipped_checkpoint_loads_and_edits():
+def test_shipped_checkpoint_loads_edits_and_matches_its_hash():
     path = repo_root() / "data" / "checkpoints" / talebi.CHECKPOINT
-    if not path.is_file():
-        pytest.skip("no shipped checkpoint yet")
     card = json.loads(path.with_suffix(".json").read_text())
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert digest == card["sha256"] == talebi.CHECKPOINT_SHA256  # what a pip-installed package downloads
     editor = talebi.load_editor()
-    assert editor.parts == talebi.PARTS and card["sha256"]
+    assert editor.parts == talebi.PARTS
     x = to_tensor(read_image(SAMPLE))
     with torch.no_grad():
         y = editor(x, torch.tensor([15.0]))
     assert 0 < (y - x).abs().mean() < 0.05  # it edits, and only a little
+
+
+def test_checkpoint_download_is_checked(tmp_path, monkeypatch):
+    """The online path of a pip-installed package, served from the local copy."""
+    import jpegtutor.resources as resources
+
+    shipped = repo_root() / "data" / "checkpoints" / talebi.CHECKPOINT
+    monkeypatch.setattr(resources, "repo_root", lambda: None)
+    monkeypatch.setenv("JPEGTUTOR_CACHE", str(tmp_path / "cache"))
+    monkeypatch.delenv("JPEGTUTOR_CHECKPOINTS", raising=False)
+    monkeypatch.setenv("JPEGTUTOR_OFFLINE", "1")
+    with pytest.raises(resources.ResourceNotFoundError, match="jpegtutor train talebi"):
+        talebi.load_editor()
+    monkeypatch.setenv("JPEGTUTOR_OFFLINE", "0")
+    monkeypatch.setattr(talebi, "CHECKPOINT_URL", shipped.as_uri())
+    editor = talebi.load_editor()
+    assert (tmp_path / "cache" / "checkpoints" / talebi.CHECKPOINT).read_bytes() == shipped.read_bytes()
+    assert editor.parts == talebi.PARTS
+    (tmp_path / "cache" / "checkpoints" / talebi.CHECKPOINT).unlink()
+    monkeypatch.setattr(talebi, "CHECKPOINT_SHA256", "0" * 64)
+    with pytest.raises(ValueError, match="checksum"):
+        talebi.load_editor()

@@ -20,7 +20,10 @@ from ..diff import dct_coefficients, quality_to_tables, simulate
 from ..metrics.lpips_network import backbone_weights_path
 from ..rate import log_proxy
 
-__all__ = ["PreEditLoss", "VGGFeatures", "constant_channels", "optimize_image", "total_variation"]
+# how the distance term sees JPEG: name -> (simulator mode, rounding surrogate)
+SIMULATORS = {"ste": ("exact", "ste"), "noise": ("smooth", "noise"), "soft": ("smooth", "soft")}
+
+__all__ = ["SIMULATORS", "PreEditLoss", "VGGFeatures", "constant_channels", "optimize_image", "total_variation"]
 
 
 def constant_channels(image: torch.Tensor, *values: torch.Tensor) -> torch.Tensor:
@@ -74,7 +77,7 @@ class PreEditLoss(nn.Module):
     the same quality in the simulator and the rate term. Terms are means over the batch:
     ``distance`` (L1 of :class:`VGGFeatures`, or ``"mse"``: MSE on the 0-255 scale / 100),
     ``quality`` (a no-reference penalty, lower is better, see
-    :func:`jpegtutor.metrics.noref.load_quality_model`), ``tv``, ``rate_bpp`` (the factorized
+    :func:`jpegtutor.metrics.noref.load_quality_model`; ours, predicted LPIPS, x 10), ``tv``, ``rate_bpp`` (the factorized
     density of Part III on the noisy coefficients ``c / Q + U(-1/2, 1/2)``, in bits per pixel; or
     ``"log"``: ``log2(1 + |c| / Q)`` per pixel), and ``psnr_db`` of the simulated JPEG (logged only).
     Frozen networks (VGG, the quality model, the density) are not trained.
@@ -82,10 +85,12 @@ class PreEditLoss(nn.Module):
 
     def __init__(self, distance: str = "vgg", quality_model: str | None = "noref", quality_weight: float = 0.02,
                  tv_weight: float = 0.0, rate: str = "density", rate_weight: float = 1.0, subsampling: str = "4:2:0",
-                 mode: str = "exact", rounding: str = "ste"):
+                 simulator: str = "soft"):
         super().__init__()
         if distance not in ("vgg", "mse"):
             raise ValueError(f"distance must be 'vgg' or 'mse', got {distance!r}")
+        if simulator not in SIMULATORS:
+            raise ValueError(f"simulator must be one of {sorted(SIMULATORS)}, got {simulator!r}")
         if rate not in ("density", "log"):
             raise ValueError(f"rate must be 'density' or 'log', got {rate!r}")
         for name, value in (("quality_weight", quality_weight), ("tv_weight", tv_weight), ("rate_weight", rate_weight)):
@@ -93,13 +98,15 @@ class PreEditLoss(nn.Module):
                 raise ValueError(f"{name} must be >= 0, got {value}")
         self.distance, self.rate = distance, rate
         self.quality_weight, self.tv_weight, self.rate_weight = quality_weight, tv_weight, rate_weight
-        self.subsampling, self.mode, self.rounding = subsampling, mode, rounding
+        self.subsampling, self.simulator = subsampling, simulator
         self.features = VGGFeatures() if distance == "vgg" else None
         self.quality_model = None
         if quality_model and quality_weight > 0:
             from ..metrics.noref import load_quality_model
 
             self.quality_model = load_quality_model(quality_model)
+        # ours predicts LPIPS (0 to about 0.6); x10 puts it on NIMA's 10-point scale, for which lambda = 0.02 was chosen
+        self.quality_scale = 10.0 if quality_model == "noref" else 1.0
         self.density = None
         if rate == "density":
             from ..rate.study import load_pretrained
@@ -118,7 +125,10 @@ class PreEditLoss(nn.Module):
         return self
 
     def forward(self, edited: torch.Tensor, original: torch.Tensor, quality: torch.Tensor) -> dict:
-        decoded = simulate(edited, quality, subsampling=self.subsampling, mode=self.mode, rounding=self.rounding)
+        exact = simulate(edited, quality, subsampling=self.subsampling)  # libjpeg's pixels, straight-through gradients
+        mode, rounding = SIMULATORS[self.simulator]
+        decoded = exact if self.simulator == "ste" else simulate(edited, quality, subsampling=self.subsampling,
+                                                                 mode=mode, rounding=rounding)
         terms = {}
         if self.features is not None:
             terms["distance"] = (self.features(decoded) - self.features(original)).abs().mean()
@@ -126,19 +136,19 @@ class PreEditLoss(nn.Module):
             terms["distance"] = 255.0**2 * ((decoded - original) ** 2).mean() / 100.0
         loss = terms["distance"]
         if self.quality_model is not None:
-            terms["quality"] = self.quality_model(decoded).mean()
+            terms["quality"] = self.quality_scale * self.quality_model(exact).mean()
             loss = loss + self.quality_weight * terms["quality"]
         if self.tv_weight:
-            terms["tv"] = total_variation(decoded).mean()
+            terms["tv"] = total_variation(exact).mean()
             loss = loss + self.tv_weight * terms["tv"]
-        coefficients = dct_coefficients(edited, self.subsampling, self.mode, self.rounding)
+        coefficients = dct_coefficients(edited, self.subsampling)
         tables = quality_to_tables(quality)
         pixels = edited.shape[-1] * edited.shape[-2]
         bits = self.density(coefficients, tables) if self.density is not None else log_proxy(coefficients, tables)
         terms["rate_bpp"] = (bits / pixels).mean()
         loss = loss + self.rate_weight * terms["rate_bpp"]
         with torch.no_grad():
-            mse = ((decoded.detach().clamp(0, 1) - original) ** 2).mean((1, 2, 3)).clamp_min(1e-12)
+            mse = ((exact.detach() - original) ** 2).mean((1, 2, 3)).clamp_min(1e-12)
             terms["psnr_db"] = (10 * torch.log10(1 / mse)).mean()
         terms["loss"] = loss
         return terms

@@ -72,6 +72,10 @@ def ship(runs: Path = RUNS, echo=print) -> Path:
     card["parameters"] = sum(v.numel() for v in torch.load(target / talebi.CHECKPOINT, weights_only=True).values())
     card["data"] = "jpegtutor 'train' set (962 PNG crops 256x256), random 64x64 crops, flips, JPEG quality U{8..25}"
     (target / "talebi.json").write_text(json.dumps(card, indent=1) + "\n")
+    module = Path(talebi.__file__)
+    text = module.read_text()
+    line = next(li for li in text.splitlines() if li.startswith("CHECKPOINT_SHA256 = "))
+    module.write_text(text.replace(line, f'CHECKPOINT_SHA256 = "{card["sha256"]}"  # written by `python -m jpegtutor.editors.study ship`'))
     echo(f"shipped {target / talebi.CHECKPOINT} ({card['parameters']} parameters)")
     return target / talebi.CHECKPOINT
 

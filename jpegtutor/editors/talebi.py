@@ -36,6 +36,7 @@ __all__ = ["CHECKPOINT", "PatchTransformer", "SmoothingNet", "TalebiEditor", "de
 
 CHECKPOINT = "talebi.pt"  # in data/checkpoints, with its card talebi.json
 CHECKPOINT_URL = "https://github.com/jpegtutor/jpegtutor/raw/main/data/checkpoints/talebi.pt"
+CHECKPOINT_SHA256 = None  # set by `python -m jpegtutor.editors.study ship`; a test holds it to the shipped file
 PARTS = ("smoother", "transformer")
 MAX_SIGMA = 0.15
 
@@ -194,7 +195,8 @@ class _EditLoss(nn.Module):
 
 
 def build(parts: str = "smoother,transformer", stage: str = "edit", quality_model: str = "noref",
-          quality_weight: float = 0.02, tv_weight: float = 0.0, rate_weight: float = 1.0, distance: str = "vgg"):
+          quality_weight: float = 0.02, tv_weight: float = 0.0, rate_weight: float = 1.0, distance: str = "vgg",
+          simulator: str = "soft"):
     """The trainer's entry (``MODELS["talebi"]``): ``(editor, loss)``. ``stage``: ``"denoise"`` (the
     smoother's pre-training) or ``"edit"`` (Eq. 5 through the simulator)."""
     editor = TalebiEditor(parts)
@@ -205,7 +207,7 @@ def build(parts: str = "smoother,transformer", stage: str = "edit", quality_mode
     if stage != "edit":
         raise ValueError(f"stage must be 'denoise' or 'edit', got {stage!r}")
     return editor, _EditLoss(quality_model=quality_model, quality_weight=quality_weight, tv_weight=tv_weight,
-                             rate_weight=rate_weight, distance=distance)
+                             rate_weight=rate_weight, distance=distance, simulator=simulator)
 
 
 # The paper's recipe as trainer runs: (name, parts, stage, initialised from, share of the steps, lr factor)
@@ -224,8 +226,8 @@ PROFILES = {
 
 
 def train(out, profile: str = "quick", max_steps: int | None = None, quality_weight: float = 0.02,
-          tv_weight: float = 0.0, rate_weight: float = 1.0, seed: int = 0, resume: bool = False, echo=print,
-          **overrides) -> dict:
+          tv_weight: float = 0.0, rate_weight: float = 1.0, simulator: str = "soft", seed: int = 0,
+          resume: bool = False, echo=print, **overrides) -> dict:
     """Run the paper's four stages (:data:`RECIPE`) in ``out/<stage>/`` and write ``out/talebi.pt``
     (the joint editor's weights) with its card ``out/talebi.json``. ``max_steps``: the total over
     the stages (default: the profile's). Returns the card."""
@@ -242,8 +244,9 @@ def train(out, profile: str = "quick", max_steps: int | None = None, quality_wei
     start, stages = time.perf_counter(), []
     for name, parts, stage, inits, share, lr_factor in RECIPE:
         steps = max(1, round(share * total))
-        options = {"parts": parts, "stage": stage, "quality_weight": quality_weight, "tv_weight": tv_weight,
-                   "rate_weight": rate_weight}
+        options = {"parts": parts, "stage": stage}
+        if stage == "edit":
+            options.update(quality_weight=quality_weight, tv_weight=tv_weight, rate_weight=rate_weight, simulator=simulator)
         config = TrainConfig(model="talebi", options=options, init=tuple(str(out / i / "final.pt") for i in inits),
                              max_steps=steps, lr=base_lr * lr_factor, seed=seed, warmup=min(50, steps // 10 + 1),
                              checkpoint_every=max(1, min(500, steps)), **settings)
@@ -256,7 +259,7 @@ def train(out, profile: str = "quick", max_steps: int | None = None, quality_wei
     torch.save(weights, out / ".talebi.pt.tmp")
     os.replace(out / ".talebi.pt.tmp", out / CHECKPOINT)
     card = {"model": "talebi", "parts": list(PARTS), "profile": profile, "total_steps": total, "seed": seed,
-            "quality_weight": quality_weight, "tv_weight": tv_weight, "rate_weight": rate_weight,
+            "quality_weight": quality_weight, "tv_weight": tv_weight, "rate_weight": rate_weight, "simulator": simulator,
             "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}, "base_lr": base_lr,
             "stages": stages, "seconds": round(time.perf_counter() - start, 1), "torch": torch.__version__,
             "device": "cuda" if torch.cuda.is_available() else "cpu",
@@ -284,10 +287,8 @@ def _find_checkpoint(checkpoint) -> Path:
     for place in places:
         if place.is_file():
             return place
-    card = Path(__file__).resolve().parents[2] / "data" / "checkpoints" / "talebi.json"
-    if not offline() and card.is_file():
-        sha = json.loads(card.read_text()).get("sha256")
-        return download(CHECKPOINT_URL, places[-1], sha256=sha, desc=CHECKPOINT)
+    if not offline() and CHECKPOINT_SHA256:
+        return download(CHECKPOINT_URL, places[-1], sha256=CHECKPOINT_SHA256, desc=CHECKPOINT)
     raise ResourceNotFoundError("the trained Talebi editor was not found; searched:\n" + "\n".join(f"  - {p}" for p in places)
                                 + "\ntrain one with `jpegtutor train talebi --out DIR` and pass --checkpoint DIR/talebi.pt")
 
