@@ -237,3 +237,23 @@ def test_checkpoint_download_is_checked(tmp_path, monkeypatch):
     monkeypatch.setattr(talebi, "CHECKPOINT_SHA256", "0" * 64)
     with pytest.raises(ValueError, match="checksum"):
         talebi.load_editor()
+
+
+def test_initial_weights_must_fit(tmp_path):
+    from jpegtutor.train.loop import load_initial_weights
+
+    editor = talebi.TalebiEditor("smoother")
+    torch.save({"transformer.localize.0.weight": torch.zeros(1)}, tmp_path / "other.pt")
+    with pytest.raises(ValueError, match="does not fit"):
+        load_initial_weights(editor, [tmp_path / "other.pt"])
+    torch.save({"smoother.tail.bias": torch.ones(3)}, tmp_path / "part.pt")
+    load_initial_weights(editor, [tmp_path / "part.pt"])  # a part of the model: the rest is kept
+    assert torch.equal(editor.smoother.tail.bias, torch.ones(3))
+
+
+def test_quality_term_gradient_is_finite_on_flat_images():
+    loss = PreEditLoss(rate="log")
+    flat = torch.full((2, 3, 32, 32), 0.5, requires_grad=True)
+    terms = loss(flat, flat.detach(), torch.tensor([10.0, 20.0]))
+    terms["loss"].backward()
+    assert torch.isfinite(flat.grad).all() and torch.isfinite(terms["quality"])

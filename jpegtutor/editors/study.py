@@ -1,6 +1,7 @@
 """The Talebi et al. experiments behind chapter 09's numbers (all results in ``data/results/``).
 
-    python -m jpegtutor.editors.study train      # the two CPU runs (with and without the quality term)
+    python -m jpegtutor.editors.study train      # the CPU runs: shipped (3,000 steps) + ablations (1,000 steps each)
+    python -m jpegtutor.editors.study ship       # copies the shipped run's editor to data/checkpoints/
     python -m jpegtutor.editors.study evaluate   # talebi_kodak_420.json + leaderboard (the shipped editor)
     python -m jpegtutor.editors.study ablation   # talebi_ablation.json: smoother / transformer / both, +- quality term
     python -m jpegtutor.editors.study per-image  # talebi_per_image.json: feed-forward vs per-image optimization
@@ -35,7 +36,11 @@ __all__ = ["ABLATION", "EDIT_QUALITIES", "JPEG_QUALITIES", "main"]
 EDIT_QUALITIES = (8, 10, 12, 15, 18, 21, 25)  # the training range [8, 25]
 JPEG_QUALITIES = (5, 6, 8, 10, 12, 15, 18, 21, 25, 30)
 ABLATION_QUALITIES = (8, 12, 18, 25)
+ABLATION_IMAGES = 12  # the first 12 Kodak images (CPU time)
 RUNS = Path("runs/talebi")
+SHIPPED = "long"
+# run folder -> (total steps, quality weight lambda); every run shares the recipe and the cpu profile
+TRAINING = {"long": (3000, 0.02), "with-quality": (1000, 0.02), "no-quality": (1000, 0.0)}
 # label -> (run, checkpoint inside it)
 ABLATION = {
     "smoother": ("with-quality", "2-smoother/final.pt"),
@@ -52,25 +57,28 @@ def _results() -> Path:
 
 
 def train_runs(runs: Path = RUNS, profile: str = "cpu", echo=print) -> None:
-    """The main run (lambda = 0.02) and the ablation without the quality term (lambda = 0), which
-    shares the first stage (denoising pre-training does not involve lambda)."""
-    talebi.train(runs / "with-quality", profile, resume=True, echo=echo)
+    """Every run of :data:`TRAINING`. Runs of the same length share the first stage (the denoising
+    pre-training does not involve lambda), so it is trained once and copied."""
     first = talebi.RECIPE[0][0]
-    if not (runs / "no-quality" / first).is_dir() and (runs / "with-quality" / first).is_dir():
-        shutil.copytree(runs / "with-quality" / first, runs / "no-quality" / first)
-    talebi.train(runs / "no-quality", profile, quality_weight=0.0, resume=True, echo=echo)
+    for name, (steps, quality_weight) in TRAINING.items():
+        donor = next((runs / other / first for other, (s, _) in TRAINING.items()
+                      if s == steps and other != name and (runs / other / first / "final.pt").is_file()), None)
+        if donor is not None and not (runs / name / first).is_dir():
+            shutil.copytree(donor, runs / name / first)
+        talebi.train(runs / name, profile, max_steps=steps, quality_weight=quality_weight, resume=True, echo=echo)
 
 
 def ship(runs: Path = RUNS, echo=print) -> Path:
     """Copy the main run's editor to ``data/checkpoints/talebi.pt`` with its card (+ sha256)."""
     target = (repo_root() or Path.cwd()) / "data" / "checkpoints"
     target.mkdir(parents=True, exist_ok=True)
-    source = runs / "with-quality"
+    source = runs / SHIPPED
     shutil.copyfile(source / talebi.CHECKPOINT, target / talebi.CHECKPOINT)
     card = json.loads((source / "talebi.json").read_text())
     card["sha256"] = hashlib.sha256((target / talebi.CHECKPOINT).read_bytes()).hexdigest()
     card["parameters"] = sum(v.numel() for v in torch.load(target / talebi.CHECKPOINT, weights_only=True).values())
     card["data"] = "jpegtutor 'train' set (962 PNG crops 256x256), random 64x64 crops, flips, JPEG quality U{8..25}"
+    card["command"] = "python -m jpegtutor.editors.study train && python -m jpegtutor.editors.study ship"
     (target / "talebi.json").write_text(json.dumps(card, indent=1) + "\n")
     module = Path(talebi.__file__)
     text = module.read_text()
@@ -98,8 +106,9 @@ def evaluate_shipped(limit: int | None = None, echo=print) -> dict:
     return result
 
 
-def ablation(runs: Path = RUNS, limit: int | None = None, echo=print) -> dict:
-    """Every ablation editor on Kodak 4:2:0 at :data:`ABLATION_QUALITIES`; ``talebi_ablation.json``."""
+def ablation(runs: Path = RUNS, limit: int | None = ABLATION_IMAGES, echo=print) -> dict:
+    """Every ablation editor on Kodak 4:2:0 at :data:`ABLATION_QUALITIES` (the first ``limit``
+    images); ``talebi_ablation.json``."""
     base = evaluate("jpeg", "kodak", JPEG_QUALITIES, "4:2:0", limit=limit)
     rows = []
     for label, (run, file) in ABLATION.items():
@@ -109,7 +118,7 @@ def ablation(runs: Path = RUNS, limit: int | None = None, echo=print) -> dict:
         rows.append({**_summary(result), "run": run, "checkpoint": file, "eval_seconds": round(time.perf_counter() - start, 1)})
         echo(f"{label}: {json.dumps(result['bd_rate_percent'])}")
     cards = {run: json.loads((runs / run / "talebi.json").read_text()) for run in {r for r, _ in ABLATION.values()}}
-    out = {"dataset": "kodak", "subsampling": "4:2:0", "qualities": list(ABLATION_QUALITIES),
+    out = {"dataset": "kodak", "images": limit or 24, "subsampling": "4:2:0", "qualities": list(ABLATION_QUALITIES),
            "baseline": "jpeg", "baseline_qualities": list(JPEG_QUALITIES), "rows": rows,
            "training": {run: {"quality_weight": c["quality_weight"], "seconds": c["seconds"], "total_steps": c["total_steps"]}
                         for run, c in cards.items()},
@@ -125,7 +134,7 @@ def _measure(original, encoded) -> dict:
                 "ms_ssim": float(ms_ssim(y, x)), "lpips_alex": float(lpips(y, x))}
 
 
-def per_image(images: int = 6, crop: int = 256, quality: int = 15, steps: int = 60, echo=print) -> dict:
+def per_image(images: int = 6, crop: int = 256, quality: int = 15, steps: int = 40, echo=print) -> dict:
     """Feed-forward editor vs per-image optimization (Eq. 4, ``steps`` Adam steps started from the
     editor's output, and from the original) on centre crops of Kodak at one quality."""
     rows = []
@@ -172,7 +181,7 @@ def main(argv=None) -> int:
     elif args.what == "evaluate":
         evaluate_shipped(args.limit)
     elif args.what == "ablation":
-        ablation(args.runs, args.limit)
+        ablation(args.runs, args.limit or ABLATION_IMAGES)
     else:
         per_image()
     return 0

@@ -3,7 +3,7 @@
 - :mod:`.loop`: :class:`Trainer`, :class:`TrainConfig`, the ``quick`` and ``full`` profiles;
 - :mod:`.checkpoint`: atomic, ``weights_only`` checkpoints with every random state;
 - :mod:`.data`: reproducible random crops with a JPEG quality per sample;
-- :mod:`.models`: the models the trainer knows by name (``tiny`` so far).
+- :mod:`.models`: the models the trainer knows by name (``tiny``, ``talebi``) and their options.
 """
 
 from .checkpoint import CheckpointError, latest_checkpoint, load_checkpoint, save_checkpoint

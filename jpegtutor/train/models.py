@@ -1,4 +1,7 @@
-"""Models the trainer knows by name. Each entry builds the network and its loss.
+"""Models the trainer knows by name: ``MODELS[name](**options) -> (network, loss)``, where
+``loss(network, images, qualities) -> dict`` of named terms (``loss`` is minimized); a loss that
+is an ``nn.Module`` (holding frozen networks) is moved to the training device with the network.
+Options come from ``TrainConfig.options``; :func:`build_model` checks them by name.
 
 ``tiny``: a deliberately small residual editor (three 3x3 convolutions, 16 channels, the last one
 zero-initialised so the editor starts as the identity), trained through the differentiable
