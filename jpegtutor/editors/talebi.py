@@ -36,7 +36,7 @@ __all__ = ["CHECKPOINT", "PatchTransformer", "SmoothingNet", "TalebiEditor", "de
 
 CHECKPOINT = "talebi.pt"  # in data/checkpoints, with its card talebi.json
 CHECKPOINT_URL = "https://github.com/jpegtutor/jpegtutor/raw/main/data/checkpoints/talebi.pt"
-CHECKPOINT_SHA256 = None  # set by `python -m jpegtutor.editors.study ship`; a test holds it to the shipped file
+CHECKPOINT_SHA256 = "81fbf2470a3226f182db046a507880e5997ad790fa617f944079ebb816196320"  # written by `python -m jpegtutor.editors.study ship`
 PARTS = ("smoother", "transformer")
 MAX_SIGMA = 0.15
 
@@ -225,6 +225,15 @@ PROFILES = {
 }
 
 
+def stage_seconds(run) -> float:
+    """Training time of one trainer run, from its log (sum of batch / images_per_s over the steps):
+    the same whether the run went through in one go or was resumed."""
+    run = Path(run)
+    batch = json.loads((run / "config.json").read_text())["batch"]
+    lines = (run / "log.jsonl").read_text().splitlines()
+    return sum(batch / json.loads(line)["images_per_s"] for line in lines)
+
+
 def train(out, profile: str = "quick", max_steps: int | None = None, quality_weight: float = 0.02,
           tv_weight: float = 0.0, rate_weight: float = 1.0, simulator: str = "soft", seed: int = 0,
           resume: bool = False, echo=print, **overrides) -> dict:
@@ -253,7 +262,8 @@ def train(out, profile: str = "quick", max_steps: int | None = None, quality_wei
         echo(f"stage {name}: {parts}, {stage}, {steps} steps")
         t0 = time.perf_counter()
         last = Trainer(config, out / name, resume=resume and (out / name).is_dir(), echo=echo).run()
-        stages.append({"stage": name, "parts": parts, "loss": stage, "steps": steps, "seconds": round(time.perf_counter() - t0, 1),
+        stages.append({"stage": name, "parts": parts, "loss": stage, "steps": steps,
+                       "seconds": round(stage_seconds(out / name), 1), "wall_seconds": round(time.perf_counter() - t0, 1),
                        "last": last})
     weights = torch.load(out / RECIPE[-1][0] / "final.pt", map_location="cpu", weights_only=True)
     torch.save(weights, out / ".talebi.pt.tmp")
@@ -261,7 +271,8 @@ def train(out, profile: str = "quick", max_steps: int | None = None, quality_wei
     card = {"model": "talebi", "parts": list(PARTS), "profile": profile, "total_steps": total, "seed": seed,
             "quality_weight": quality_weight, "tv_weight": tv_weight, "rate_weight": rate_weight, "simulator": simulator,
             "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}, "base_lr": base_lr,
-            "stages": stages, "seconds": round(time.perf_counter() - start, 1), "torch": torch.__version__,
+            "stages": stages, "seconds": round(sum(s["seconds"] for s in stages), 1),
+            "wall_seconds": round(time.perf_counter() - start, 1), "torch": torch.__version__,
             "device": "cuda" if torch.cuda.is_available() else "cpu",
             "command": f"jpegtutor train talebi --profile {profile} --max-steps {total} --out {out}"}
     (out / "talebi.json").write_text(json.dumps(card, indent=1))
