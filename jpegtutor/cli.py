@@ -312,7 +312,7 @@ def _train_recipe(args: argparse.Namespace) -> int:
     if args.profile not in talebi.PROFILES:
         raise ValueError(f"--profile for talebi must be one of {sorted(talebi.PROFILES)}, got {args.profile!r}")
     weights = {k: v.default for k, v in inspect.signature(talebi.train).parameters.items()
-               if k.endswith("_weight") or k == "simulator"}
+               if k.endswith("_weight") or k in ("simulator", "quality_model")}
     fields = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.name not in ("model", "options", "init")}
     options = {}
     for item in args.set or []:

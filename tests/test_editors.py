@@ -257,3 +257,19 @@ def test_quality_term_gradient_is_finite_on_flat_images():
     terms = loss(flat, flat.detach(), torch.tensor([10.0, 20.0]))
     terms["loss"].backward()
     assert torch.isfinite(flat.grad).all() and torch.isfinite(terms["quality"])
+
+
+@pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
+def test_a_torchscript_quality_model_plugs_into_the_loss(tmp_path):
+    class Brightness(torch.nn.Module):  # stands in for NIMA: a score, higher = better
+        def forward(self, x):
+            return 10 * x.mean((1, 2, 3))
+
+    torch.jit.save(torch.jit.script(Brightness()), str(tmp_path / "nima.pt"))
+    loss = PreEditLoss(quality_model=str(tmp_path / "nima.pt"), rate="log")
+    x = _images(2, 32, 32)
+    terms = loss(x, x, torch.tensor([10.0, 20.0]))
+    decoded = __import__("jpegtutor.diff", fromlist=["simulate"]).simulate(x, torch.tensor([10.0, 20.0]))
+    assert torch.allclose(terms["quality"], -10 * decoded.mean(), atol=1e-5)  # negated, not rescaled
+    with pytest.raises((ValueError, FileNotFoundError)):
+        PreEditLoss(quality_model=str(tmp_path / "missing.pt"))

@@ -235,11 +235,12 @@ def stage_seconds(run) -> float:
 
 
 def train(out, profile: str = "quick", max_steps: int | None = None, quality_weight: float = 0.02,
-          tv_weight: float = 0.0, rate_weight: float = 1.0, simulator: str = "soft", seed: int = 0,
-          resume: bool = False, echo=print, **overrides) -> dict:
+          tv_weight: float = 0.0, rate_weight: float = 1.0, simulator: str = "soft", quality_model: str = "noref",
+          seed: int = 0, resume: bool = False, echo=print, **overrides) -> dict:
     """Run the paper's four stages (:data:`RECIPE`) in ``out/<stage>/`` and write ``out/talebi.pt``
     (the joint editor's weights) with its card ``out/talebi.json``. ``max_steps``: the total over
-    the stages (default: the profile's). Returns the card."""
+    the stages (default: the profile's). ``quality_model``: ``"noref"`` or a TorchScript NR model
+    such as NIMA (see :func:`jpegtutor.metrics.noref.load_quality_model`). Returns the card."""
     from ..train import Trainer, TrainConfig
 
     if profile not in PROFILES:
@@ -255,7 +256,8 @@ def train(out, profile: str = "quick", max_steps: int | None = None, quality_wei
         steps = max(1, round(share * total))
         options = {"parts": parts, "stage": stage}
         if stage == "edit":
-            options.update(quality_weight=quality_weight, tv_weight=tv_weight, rate_weight=rate_weight, simulator=simulator)
+            options.update(quality_weight=quality_weight, tv_weight=tv_weight, rate_weight=rate_weight, simulator=simulator,
+                           quality_model=quality_model)
         config = TrainConfig(model="talebi", options=options, init=tuple(str(out / i / "final.pt") for i in inits),
                              max_steps=steps, lr=base_lr * lr_factor, seed=seed, warmup=min(50, steps // 10 + 1),
                              checkpoint_every=max(1, min(500, steps)), **settings)
@@ -270,6 +272,7 @@ def train(out, profile: str = "quick", max_steps: int | None = None, quality_wei
     os.replace(out / ".talebi.pt.tmp", out / CHECKPOINT)
     card = {"model": "talebi", "parts": list(PARTS), "profile": profile, "total_steps": total, "seed": seed,
             "quality_weight": quality_weight, "tv_weight": tv_weight, "rate_weight": rate_weight, "simulator": simulator,
+            "quality_model": str(quality_model),
             "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}, "base_lr": base_lr,
             "stages": stages, "seconds": round(sum(s["seconds"] for s in stages), 1),
             "wall_seconds": round(time.perf_counter() - start, 1), "torch": torch.__version__,
