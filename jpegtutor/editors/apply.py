@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from ..image import to_tensor
+from ..image import to_tensor, to_uint8
 from ..jpeg.codec import normalize_subsampling
 from ..jpeg.reference import pillow_encode
 
@@ -57,7 +57,7 @@ def edit(name: str, image: np.ndarray, quality: int, subsampling: str = "4:2:0",
 
         loss = PreEditLoss(subsampling=subsampling, **(loss_options or {}))
         edited = optimize_image(x, q, loss, per_image_steps, lr=lr, start=edited, progress_desc=f"{name}: per-image steps")
-    return (edited[0].permute(1, 2, 0) * 255).round().clamp(0, 255).to(torch.uint8).numpy()
+    return to_uint8(edited[0])
 
 
 def preedit(name: str, image: np.ndarray, quality: int, subsampling: str = "4:2:0", checkpoint=None,

@@ -26,7 +26,7 @@ import torch
 
 from .. import data
 from ..eval import evaluate, update_leaderboard
-from ..image import read_image, to_tensor
+from ..image import read_image, to_tensor, to_uint8
 from ..jpeg.reference import pillow_decode, pillow_encode
 from ..metrics import lpips, ms_ssim, psnr
 from ..resources import repo_root
@@ -168,7 +168,7 @@ def per_image(images: int = 6, crop: int = 256, quality: int = 15, steps: int = 
                 x = to_tensor(image)
                 q = torch.tensor([float(quality)])
                 out = optimize_image(x, q, PreEditLoss(), steps, lr=0.005)
-                edited = (out[0].permute(1, 2, 0) * 255).round().clamp(0, 255).to(torch.uint8).numpy()
+                edited = to_uint8(out[0])
             else:
                 edited = edit("talebi", image, quality, "4:2:0", **kwargs)
             row[name] = {**_measure(image, pillow_encode(edited, quality, "4:2:0")), "seconds": round(time.perf_counter() - start, 2)}
