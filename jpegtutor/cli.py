@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from . import __version__
 
@@ -320,8 +321,6 @@ def _train_recipe(args: argparse.Namespace) -> int:
         if not sep or key not in {**weights, **fields}:
             raise ValueError(f"--set expects KEY=VALUE with KEY one of {sorted({**weights, **fields})}, got {item!r}")
         options[key] = _parse_value(value, {**weights, **fields}[key])
-    from pathlib import Path
-
     card = talebi.train(args.out, args.profile, max_steps=args.max_steps, seed=args.seed or 0, resume=args.resume, **options)
     print(json.dumps({"checkpoint": str(Path(args.out) / talebi.CHECKPOINT), "seconds": card["seconds"],
                       "steps": card["total_steps"]}))

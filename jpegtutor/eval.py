@@ -121,7 +121,8 @@ def evaluate(method: str = "jpeg", dataset: str = "kodak", qualities=DEFAULT_QUA
             points.append({"quality": quality, "bpp": 8 * len(encoded) / (h * w), "bytes": len(encoded),
                            "seconds": seconds, **_measure(image, decoded, use_lpips)})
         images.append({"name": path.name, "height": h, "width": w, "points": points})
-    result = {"method": label or method, **({"checkpoint": str(checkpoint)} if checkpoint else {}), "dataset": str(dataset), "subsampling": subsampling, "qualities": list(qualities),
+    result = {"method": label or method, **({"checkpoint": str(checkpoint)} if checkpoint else {}),
+              "dataset": str(dataset), "subsampling": subsampling, "qualities": list(qualities),
               "units": {"bpp": "bits per pixel (file size)", "bytes": "bytes", "seconds": "s per encode",
                         **{k: u or "unitless" for k, (u, _) in METRICS.items()}},
               "bd_method": "akima (bjontegaard package), on the per-quality mean curves",

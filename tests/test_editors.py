@@ -273,3 +273,17 @@ def test_a_torchscript_quality_model_plugs_into_the_loss(tmp_path):
     assert torch.allclose(terms["quality"], -10 * decoded.mean(), atol=1e-5)  # negated, not rescaled
     with pytest.raises((ValueError, FileNotFoundError)):
         PreEditLoss(quality_model=str(tmp_path / "missing.pt"))
+
+
+def test_initial_weights_load_when_a_resumed_run_has_no_checkpoint(tmp_path):
+    """A stage that crashed before its first checkpoint restarts from its initial weights."""
+    from jpegtutor.train import Trainer, TrainConfig
+
+    start = {k: torch.full_like(v, 0.5) for k, v in build_model("tiny")[0].state_dict().items()}
+    torch.save(start, tmp_path / "start.pt")
+    (tmp_path / "run").mkdir()
+    config = TrainConfig(model="tiny", init=(str(tmp_path / "start.pt"),), limit_images=4, crop=32, batch=2, max_steps=1,
+                         lr=0.0, validate_every=0)
+    Trainer(config, tmp_path / "run", resume=True, echo=lambda *a: None).run()
+    final = torch.load(tmp_path / "run" / "final.pt", weights_only=True)
+    assert all(torch.equal(final[k], start[k]) for k in start)

@@ -17,8 +17,14 @@ from ..jpeg.reference import pillow_encode
 
 __all__ = ["EDITORS", "edit", "eval_method", "load", "preedit"]
 
+def _load_talebi(checkpoint=None) -> torch.nn.Module:
+    from .talebi import load_editor
+
+    return load_editor(checkpoint)
+
+
 # editor name -> loader(checkpoint or None) -> nn.Module with forward(image (B,3,H,W), quality (B,))
-EDITORS = {"talebi": lambda checkpoint=None: __import__("jpegtutor.editors.talebi", fromlist=["x"]).load_editor(checkpoint)}
+EDITORS = {"talebi": _load_talebi}
 _LOADED: dict = {}
 
 

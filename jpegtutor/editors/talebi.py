@@ -1,4 +1,5 @@
-"""Talebi, Kelly, Luo, Dong, Milanfar et al., "Better compression with deep pre-editing" (IEEE TIP 2021).
+"""Talebi, Kelly, Luo, Garcia Dorado, Yang, Milanfar and Elad, "Better compression with deep pre-editing"
+(IEEE TIP 2021).
 
 Two editors run before a standard JPEG encoder, each conditioned on the JPEG quality:
 

@@ -133,7 +133,7 @@ class Trainer:
         model = model.to(self.device)
         if isinstance(loss_fn, torch.nn.Module):  # frozen networks of the loss (VGG, quality, density)
             loss_fn = loss_fn.to(self.device)
-        if c.init and not self.resume:
+        if c.init:  # a checkpoint found below (resume) replaces these weights
             load_initial_weights(model, c.init)
         ema = {k: v.detach().clone() for k, v in model.state_dict().items()} if c.ema else None
         optimizer = torch.optim.Adam(model.parameters(), lr=c.lr)
