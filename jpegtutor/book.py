@@ -117,7 +117,7 @@ def _require(table: dict, key: str, kind: type, where: str):
 
 def load_manifest(root: str | os.PathLike | None = None) -> Manifest:
     """Read and validate ``book.toml`` (raises :class:`ManifestError` naming the problem)."""
-    from .data import DATASETS
+    from .datasets import DATASETS
 
     root = find_root(root) if root is None or not (Path(root) / "book.toml").is_file() else Path(root).resolve()
     path = root / "book.toml"

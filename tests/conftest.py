@@ -39,7 +39,7 @@ def shared() -> Path:
 def isolated(tmp_path, monkeypatch):
     """No data or weights anywhere: empty env folders, a working directory with nothing around it,
     and the shared-folder search switched off."""
-    import jpegtutor.data
+    import jpegtutor.datasets
     import jpegtutor.metrics.lpips_network
     import jpegtutor.resources
 
@@ -48,8 +48,8 @@ def isolated(tmp_path, monkeypatch):
     monkeypatch.setenv("JPEGTUTOR_WEIGHTS", str(tmp_path / "weights-env"))
     monkeypatch.setenv("TORCH_HOME", str(tmp_path / "torch-home"))
     monkeypatch.setattr(jpegtutor.resources, "shared_dirs", lambda: [])
-    monkeypatch.setattr(jpegtutor.data, "shared_dirs", lambda: [])
+    monkeypatch.setattr(jpegtutor.datasets, "shared_dirs", lambda: [])
     monkeypatch.setattr(jpegtutor.metrics.lpips_network, "shared_dirs", lambda: [])
-    monkeypatch.setattr(jpegtutor.data, "repo_root", lambda: None)
+    monkeypatch.setattr(jpegtutor.datasets, "repo_root", lambda: None)
     monkeypatch.chdir(tmp_path)
     return tmp_path

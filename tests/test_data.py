@@ -3,33 +3,33 @@ import shutil
 import numpy as np
 import pytest
 
-from jpegtutor import data
+from jpegtutor import datasets
 from jpegtutor.image import read_image, to_tensor, to_uint8, write_image
 from jpegtutor.resources import download, sha256_file
 
 
 def test_kodak_loads_24_rgb_images_of_the_right_sizes(shared):
-    images = data.load("kodak")
+    images = datasets.load("kodak")
     assert len(images) == 24
     assert all(im.dtype == np.uint8 and im.ndim == 3 and im.shape[2] == 3 for im in images)
     portrait = {4, 9, 10, 17, 18, 19}
     for i, im in enumerate(images, start=1):
         assert im.shape[:2] == ((768, 512) if i in portrait else (512, 768)), f"kodim{i:02d}"
-    assert [p.name for p in data.image_paths("kodak")] == sorted(data.KODAK_SHA256)
+    assert [p.name for p in datasets.image_paths("kodak")] == sorted(datasets.KODAK_SHA256)
 
 
 def test_named_datasets_are_found_in_shared(shared):
-    assert data.locate("kodak") == (shared / "data" / "kodak").resolve() or data.locate("kodak").samefile(shared / "data" / "kodak")
-    assert len(data.image_paths("live1")) == 29
-    assert len(data.image_paths("bsds500-test")) == 200
-    assert len(data.image_paths("train")) == 962
-    assert data.load("live1", limit=2)[0].shape[2] == 3
+    assert datasets.locate("kodak") == (shared / "data" / "kodak").resolve() or datasets.locate("kodak").samefile(shared / "data" / "kodak")
+    assert len(datasets.image_paths("live1")) == 29
+    assert len(datasets.image_paths("bsds500-test")) == 200
+    assert len(datasets.image_paths("train")) == 962
+    assert datasets.load("live1", limit=2)[0].shape[2] == 3
 
 
 def test_kodak_checksums_match_the_known_values(shared):
-    result = data.verify("kodak")
+    result = datasets.verify("kodak")
     assert len(result) == 24 and all(result.values())
-    assert data.DATASETS["kodak"].sha256 == {
+    assert datasets.DATASETS["kodak"].sha256 == {
         line.split()[1]: line.split()[0]
         for line in (shared / "data" / "kodak" / "SHA256SUMS").read_text().splitlines() if line.strip()
     }
@@ -39,16 +39,16 @@ def test_explicit_root_and_environment_win(shared, isolated, monkeypatch):
     folder = isolated / "mine"
     folder.mkdir()
     shutil.copy(shared / "data" / "kodak" / "kodim01.png", folder / "kodim01.png")
-    assert data.locate("kodak", root=folder) == folder
+    assert datasets.locate("kodak", root=folder) == folder
     env = isolated / "data-env" / "kodak"
     env.mkdir(parents=True)
     shutil.copy(shared / "data" / "kodak" / "kodim02.png", env / "kodim02.png")
-    assert data.locate("kodak") == env
+    assert datasets.locate("kodak") == env
 
 
 def test_missing_dataset_lists_every_place_searched(isolated):
-    with pytest.raises(data.DatasetNotFoundError) as info:
-        data.load("live1")
+    with pytest.raises(datasets.DatasetNotFoundError) as info:
+        datasets.load("live1")
     message = str(info.value)
     assert "live1" in message and "Searched" in message
     assert str(isolated / "data-env" / "live1") in message
@@ -57,23 +57,23 @@ def test_missing_dataset_lists_every_place_searched(isolated):
 
 
 def test_missing_kodak_offline_does_not_download(isolated):
-    with pytest.raises(data.DatasetNotFoundError, match="JPEGTUTOR_OFFLINE"):
-        data.locate("kodak")
+    with pytest.raises(datasets.DatasetNotFoundError, match="JPEGTUTOR_OFFLINE"):
+        datasets.locate("kodak")
 
 
 def test_any_folder_works_and_bad_names_are_explained(tmp_path):
     write_image(tmp_path / "b.png", np.zeros((5, 7, 3), np.uint8))
     write_image(tmp_path / "a.png", np.full((4, 4), 200, np.uint8))
-    images = data.load(tmp_path)
+    images = datasets.load(tmp_path)
     assert [im.shape for im in images] == [(4, 4, 3), (5, 7, 3)]  # sorted by name, grey made RGB
-    with pytest.raises(data.DatasetNotFoundError, match="neither a dataset name"):
-        data.load("kodakk")
+    with pytest.raises(datasets.DatasetNotFoundError, match="neither a dataset name"):
+        datasets.load("kodakk")
     empty = tmp_path / "empty"
     empty.mkdir()
-    with pytest.raises(data.DatasetNotFoundError, match="holds no images"):
-        data.load(empty)
+    with pytest.raises(datasets.DatasetNotFoundError, match="holds no images"):
+        datasets.load(empty)
     with pytest.raises(ValueError, match="limit"):
-        data.load(tmp_path, limit=0)
+        datasets.load(tmp_path, limit=0)
 
 
 def test_kodak_download_checks_every_file(shared, isolated, monkeypatch):
@@ -81,12 +81,12 @@ def test_kodak_download_checks_every_file(shared, isolated, monkeypatch):
     monkeypatch.setenv("JPEGTUTOR_OFFLINE", "0")
     source = isolated / "mirror"
     source.mkdir()
-    subset = dict(list(data.KODAK_SHA256.items())[:3])
+    subset = dict(list(datasets.KODAK_SHA256.items())[:3])
     for name in subset:
         shutil.copy(shared / "data" / "kodak" / name, source / name)
-    monkeypatch.setitem(data.DATASETS, "kodak", data.Dataset(
+    monkeypatch.setitem(datasets.DATASETS, "kodak", datasets.Dataset(
         "kodak", "subset", 3, "-", url_template=source.as_uri() + "/{file}", sha256=subset))
-    folder = data.locate("kodak")  # not found anywhere: downloads into $JPEGTUTOR_DATA/kodak
+    folder = datasets.locate("kodak")  # not found anywhere: downloads into $JPEGTUTOR_DATA/kodak
     assert folder == isolated / "data-env" / "kodak"
     assert sorted(p.name for p in folder.iterdir()) == sorted(subset)
     assert all(sha256_file(folder / n) == d for n, d in subset.items())
@@ -110,15 +110,15 @@ def test_download_rejects_a_corrupted_file_and_leaves_nothing(tmp_path, monkeypa
 
 
 def test_samples_ship_with_the_package(shared):
-    paths = data.sample_paths()
+    paths = datasets.sample_paths()
     assert len(paths) == 4
-    sample = data.load_sample("kodim23")
+    sample = datasets.load_sample("kodim23")
     assert sample.shape == (256, 256, 3)
     # an exact crop of the Kodak image, at the corner its name gives
     full = read_image(shared / "data" / "kodak" / "kodim23.png")
     assert np.array_equal(sample, full[60:316, 300:556])
     with pytest.raises(ValueError, match="available"):
-        data.load_sample("lena")
+        datasets.load_sample("lena")
 
 
 def test_read_image_errors(tmp_path):

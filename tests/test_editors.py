@@ -11,13 +11,15 @@ import torch
 from PIL import Image
 
 from jpegtutor.cli import main
-from jpegtutor.editors import apply, talebi
-from jpegtutor.editors.blocks import PreEditLoss, constant_channels, optimize_image, total_variation
+from jpegtutor import registry, zoo
+from jpegtutor.editors import talebi, tiny
+from jpegtutor.editors.layers import constant_channels
+from jpegtutor.editors.loss import PreEditLoss, total_variation
+from jpegtutor.editors.optimize import optimize_image
 from jpegtutor.image import read_image, to_tensor
 from jpegtutor.jpeg import decode
 from jpegtutor.jpeg.reference import pillow_encode
 from jpegtutor.resources import repo_root
-from jpegtutor.train import build_model
 
 SAMPLE = next((repo_root() / "jpegtutor" / "samples").glob("*.png"))
 
@@ -65,8 +67,8 @@ def test_parts_and_errors():
         talebi.TalebiEditor("smoother,blur")
     with pytest.raises(ValueError, match="stage"):
         talebi.build(stage="finetune")
-    with pytest.raises(ValueError, match="no option"):
-        build_model("talebi", {"lambda": 0.1})
+    with pytest.raises(TypeError, match="lambda"):
+        talebi.build(**{"lambda": 0.1})
     with pytest.raises(ValueError, match="rate"):
         PreEditLoss(rate="bits", quality_model=None)
     with pytest.raises(ValueError, match="quality_weight"):
@@ -75,7 +77,7 @@ def test_parts_and_errors():
 
 def test_gradient_reaches_every_parameter_through_simulator_and_rate():
     torch.manual_seed(0)
-    editor, loss = build_model("talebi", {"quality_weight": 0.02})
+    editor, loss = talebi.build(quality_weight=0.02)
     assert loss.terms.quality_model is not None and loss.terms.density is not None
     with torch.no_grad():  # leave the identity, so that every layer is on a gradient path
         for p in editor.parameters():
@@ -91,7 +93,7 @@ def test_gradient_reaches_every_parameter_through_simulator_and_rate():
 
 
 def test_denoise_pretraining_loss():
-    editor, loss = build_model("talebi", {"parts": "smoother", "stage": "denoise"})
+    editor, loss = talebi.build(parts="smoother", stage="denoise")
     terms = loss(editor, _images(2, 24, 24), torch.tensor([10.0, 20.0]))
     terms["loss"].backward()
     assert terms["mse_255"] > 0 and editor.smoother.tail.weight.grad.abs().sum() > 0
@@ -99,7 +101,7 @@ def test_denoise_pretraining_loss():
         talebi.build(parts="transformer", stage="denoise")
 
 
-def test_blocks_helpers():
+def test_layer_and_loss_helpers():
     x = _images(2, 8, 8)
     out = constant_channels(x, torch.tensor([1.0, 2.0]), torch.tensor([3.0, 4.0]))
     assert out.shape == (2, 5, 8, 8) and out[1, 3].eq(2).all() and out[0, 4].eq(3).all()
@@ -149,6 +151,8 @@ def test_load_editor_errors(tmp_path):
     (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="not a readable checkpoint"):
         talebi.load_editor(tmp_path / "bad.pt")
+    with pytest.raises(IsADirectoryError, match="folder"):
+        talebi.load_editor(tmp_path)
     torch.save({"conv.weight": torch.zeros(1)}, tmp_path / "foreign.pt")
     with pytest.raises(ValueError, match="no Talebi editor"):
         talebi.load_editor(tmp_path / "foreign.pt")
@@ -157,18 +161,26 @@ def test_load_editor_errors(tmp_path):
 def test_preedit_writes_a_standard_jpeg(trained, tmp_path):
     out, _ = trained
     image = read_image(SAMPLE)
-    encoded = apply.preedit("talebi", image, 15, "4:2:0", checkpoint=out / talebi.CHECKPOINT)
-    edited = apply.edit("talebi", image, 15, "4:2:0", checkpoint=out / talebi.CHECKPOINT)
+    method = registry.get_method("talebi+libjpeg", checkpoint=out / talebi.CHECKPOINT)
+    encoded = method.encode(image, 15, "4:2:0")
+    edited = method.edit(image, 15, "4:2:0")
     assert encoded == pillow_encode(edited, 15, "4:2:0")  # libjpeg encodes the edited pixels
     pillow = np.asarray(Image.open(io.BytesIO(encoded)).convert("RGB"))
     assert pillow.shape == image.shape
     assert np.array_equal(decode(encoded), pillow)  # our decoder reads it too, to the pixel
+    default = registry.get_method("talebi", checkpoint=out / talebi.CHECKPOINT)
+    assert default.name == "talebi+libjpeg-optimized"  # equal Huffman settings by default
+    assert default.encode(image, 15) == pillow_encode(edited, 15, "4:2:0", optimize=True)
     with pytest.raises(ValueError, match="quality"):
-        apply.preedit("talebi", image, 0, checkpoint=out / talebi.CHECKPOINT)
-    with pytest.raises(ValueError, match="uint8"):
-        apply.edit("talebi", image.astype(np.float32), 15, checkpoint=out / talebi.CHECKPOINT)
+        method.encode(image, 0)
+    with pytest.raises(TypeError, match="uint8"):
+        method.edit(image.astype(np.float32), 15)
+    with pytest.raises(ValueError, match="at least 8x8"):
+        method.edit(image[:1], 15)
+    with pytest.warns(registry.OutsideTrainedRangeWarning, match="8-25"):
+        method.encode(image, 90)
     with pytest.raises(ValueError, match="unknown editor"):
-        apply.load("nope")
+        registry.get_method("nope+libjpeg")
 
 
 def test_preedit_cli(trained, tmp_path, capsys):
@@ -177,11 +189,17 @@ def test_preedit_cli(trained, tmp_path, capsys):
     assert main(["preedit", "talebi", str(SAMPLE), str(target), "--quality", "12", "--checkpoint",
                  str(out / talebi.CHECKPOINT), "--per-image-steps", "2", "--save-edited", str(tmp_path / "e.png"), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
-    assert result["bytes"] == target.stat().st_size and result["jpeg_bytes"] > 0 and "lpips_alex" in result
+    assert result["bytes"] == target.stat().st_size and result["libjpeg-optimized_alone_bytes"] > 0
+    assert "lpips_alex" in result and result["method"] == "talebi+libjpeg-optimized"
     assert Image.open(target).format == "JPEG" and (tmp_path / "e.png").is_file()
-    assert main(["preedit", "talebi", str(SAMPLE), str(target), "--quality", "101", "--checkpoint",
+    missing = tmp_path / "never.jpg"
+    assert main(["preedit", "talebi", str(SAMPLE), str(missing), "--quality", "101", "--checkpoint",
                  str(out / talebi.CHECKPOINT)]) != 0
-    assert "quality" in capsys.readouterr().err
+    assert "quality" in capsys.readouterr().err and not missing.exists()
+    assert main(["preedit", "talebi+mozjpeg", str(SAMPLE), str(missing), "--quality", "60", "--no-lpips"]) == 0
+    captured = capsys.readouterr()
+    assert "outside" in captured.err and "8-25" in captured.err and "mozjpeg alone" in captured.out
+    assert Image.open(missing).format == "JPEG"
 
 
 def test_train_cli_errors(tmp_path, capsys):
@@ -198,45 +216,24 @@ def test_eval_runs_an_editor(trained, tmp_path):
     folder = tmp_path / "images"
     folder.mkdir()
     Image.open(SAMPLE).save(folder / "a.png")
-    result = evaluate("talebi", str(folder), (10, 20, 30, 40), use_lpips=False, checkpoint=str(out / talebi.CHECKPOINT),
-                      baseline="jpeg", label="talebi-test")
+    result = evaluate("talebi", str(folder), (8, 12, 18, 25), use_lpips=False, checkpoint=str(out / talebi.CHECKPOINT),
+                      baseline="libjpeg-optimized", label="talebi-test")
     assert result["method"] == "talebi-test" and len(result["points"]) == 4
     assert set(result["bd_rate_percent"]) >= {"psnr_db", "ssim"}
 
 
-def test_shipped_checkpoint_loads_edits_and_matches_its_hash():
-    path = repo_root() / "data" / "checkpoints" / talebi.CHECKPOINT
-    card = json.loads(path.with_suffix(".json").read_text())
+def test_shipped_editor_is_package_data_that_matches_its_hash():
+    path = zoo.path("talebi")
+    assert path.parent == zoo.WEIGHTS_DIR  # inside the package: a pip install runs it offline
+    card = zoo.card("talebi")
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    assert digest == card["sha256"] == talebi.CHECKPOINT_SHA256  # what a pip-installed package downloads
+    assert digest == card["sha256"] == zoo.manifest()["talebi"]["sha256"]
     editor = talebi.load_editor()
     assert list(editor.parts) == card["parts"] == card["shipped"]["parts"]
     x = to_tensor(read_image(SAMPLE))
     with torch.no_grad():
         y = editor(x, torch.tensor([15.0]))
     assert 0 < (y - x).abs().mean() < 0.05  # it edits, and only a little
-
-
-def test_checkpoint_download_is_checked(tmp_path, monkeypatch):
-    """The online path of a pip-installed package, served from the local copy."""
-    import jpegtutor.resources as resources
-
-    shipped = repo_root() / "data" / "checkpoints" / talebi.CHECKPOINT
-    monkeypatch.setattr(resources, "repo_root", lambda: None)
-    monkeypatch.setenv("JPEGTUTOR_CACHE", str(tmp_path / "cache"))
-    monkeypatch.delenv("JPEGTUTOR_CHECKPOINTS", raising=False)
-    monkeypatch.setenv("JPEGTUTOR_OFFLINE", "1")
-    with pytest.raises(resources.ResourceNotFoundError, match="jpegtutor train talebi"):
-        talebi.load_editor()
-    monkeypatch.setenv("JPEGTUTOR_OFFLINE", "0")
-    monkeypatch.setattr(talebi, "CHECKPOINT_URL", shipped.as_uri())
-    editor = talebi.load_editor()
-    assert (tmp_path / "cache" / "checkpoints" / talebi.CHECKPOINT).read_bytes() == shipped.read_bytes()
-    assert editor.smoother is not None
-    (tmp_path / "cache" / "checkpoints" / talebi.CHECKPOINT).unlink()
-    monkeypatch.setattr(talebi, "CHECKPOINT_SHA256", "0" * 64)
-    with pytest.raises(ValueError, match="checksum"):
-        talebi.load_editor()
 
 
 def test_initial_weights_must_fit(tmp_path):
@@ -279,11 +276,12 @@ def test_initial_weights_load_when_a_resumed_run_has_no_checkpoint(tmp_path):
     """A stage that crashed before its first checkpoint restarts from its initial weights."""
     from jpegtutor.train import Trainer, TrainConfig
 
-    start = {k: torch.full_like(v, 0.5) for k, v in build_model("tiny")[0].state_dict().items()}
+    model, loss = tiny.build()
+    start = {k: torch.full_like(v, 0.5) for k, v in model.state_dict().items()}
     torch.save(start, tmp_path / "start.pt")
     (tmp_path / "run").mkdir()
     config = TrainConfig(model="tiny", init=(str(tmp_path / "start.pt"),), limit_images=4, crop=32, batch=2, max_steps=1,
                          lr=0.0, validate_every=0)
-    Trainer(config, tmp_path / "run", resume=True, echo=lambda *a: None).run()
+    Trainer(model, loss, config, tmp_path / "run", resume=True, echo=lambda *a: None).run()
     final = torch.load(tmp_path / "run" / "final.pt", weights_only=True)
     assert all(torch.equal(final[k], start[k]) for k in start)

@@ -55,21 +55,21 @@ QUALITIES = (10, 30, 50, 70, 90)
 
 
 def test_method_against_itself_is_zero_and_optimized_huffman_saves_what_the_files_say(folder):
-    result = evaluation.evaluate("jpeg-optimized", str(folder), QUALITIES, baseline="jpeg", use_lpips=False)
+    result = evaluation.evaluate("libjpeg-optimized", str(folder), QUALITIES, baseline="libjpeg", use_lpips=False)
     assert set(result["bd_rate_percent"]) == {"psnr_db", "psnr_y_db", "ssim", "ms_ssim"}
-    baseline = evaluation.evaluate("jpeg", str(folder), QUALITIES, use_lpips=False)
+    baseline = evaluation.evaluate("libjpeg", str(folder), QUALITIES, use_lpips=False)
     ratios = [o["bpp"] / b["bpp"] - 1 for o, b in zip(result["points"], baseline["points"])]
     for name, value in result["bd_rate_percent"].items():
         assert 100 * min(ratios) - 1e-6 <= value <= 100 * max(ratios) + 1e-6 < 0, (name, value, ratios)
         assert result["bd_metric"][name] > 0  # same pixels at lower rates: better at equal rate
     for o, b in zip(result["points"], baseline["points"]):
         assert o["psnr_db"] == b["psnr_db"] and o["bpp"] < b["bpp"]  # identical pixels, fewer bits
-    same = evaluation.evaluate("jpeg", str(folder), QUALITIES, baseline=baseline, use_lpips=False)
+    same = evaluation.evaluate("libjpeg", str(folder), QUALITIES, baseline=baseline, use_lpips=False)
     assert all(abs(v) < 1e-9 for v in same["bd_rate_percent"].values())
 
 
 def test_points_average_the_images_and_errors_are_named(folder):
-    result = evaluation.evaluate("jpeg", str(folder), (20, 60), use_lpips=True, limit=2)
+    result = evaluation.evaluate("libjpeg", str(folder), (20, 60), use_lpips=True, limit=2)
     assert [im["name"] for im in result["images"]] == ["kodim01.png", "kodim05.png"]
     first = result["points"][0]
     assert set(first) >= {"quality", "bpp", "psnr_db", "psnr_y_db", "ssim", "ms_ssim", "lpips_alex", "seconds"}
@@ -77,12 +77,12 @@ def test_points_average_the_images_and_errors_are_named(folder):
     assert 0 < first["lpips_alex"] < 1 and result["points"][1]["psnr_db"] > first["psnr_db"]
     with pytest.raises(ValueError, match="unknown method"):
         evaluation.evaluate("webp", str(folder))
-    with pytest.raises(ValueError, match="qualities"):
-        evaluation.evaluate("jpeg", str(folder), (0, 50))
+    with pytest.raises(ValueError, match="quality must be in 1-100"):
+        evaluation.evaluate("libjpeg", str(folder), (0, 50))
 
 
 def test_leaderboard_replaces_its_entry(tmp_path, folder):
-    result = evaluation.evaluate("jpeg-optimized", str(folder), QUALITIES, baseline="jpeg", use_lpips=False, limit=1)
+    result = evaluation.evaluate("libjpeg-optimized", str(folder), QUALITIES, baseline="libjpeg", use_lpips=False, limit=1)
     board_path = tmp_path / "leaderboard.json"
     evaluation.update_leaderboard(result, board_path)
     board = evaluation.update_leaderboard(result, board_path, "x.json")
@@ -92,14 +92,36 @@ def test_leaderboard_replaces_its_entry(tmp_path, folder):
 def test_cli_eval_writes_json_and_shows_progress(tmp_path, folder):
     out = tmp_path / "r.json"
     env = {**os.environ, "JPEGTUTOR_PROGRESS": "1"}
-    result = subprocess.run([sys.executable, "-m", "jpegtutor.cli", "eval", "--method", "jpeg-optimized", "--dataset",
-                             str(folder), "--qualities", "10,30,50,70", "--baseline", "jpeg", "--no-lpips", "--json", str(out)],
+    result = subprocess.run([sys.executable, "-m", "jpegtutor.cli", "eval", "--method", "libjpeg-optimized", "--dataset",
+                             str(folder), "--qualities", "10,30,50,70", "--baseline", "libjpeg", "--no-lpips", "--json", str(out)],
                             capture_output=True, text=True, env=env)
     assert result.returncode == 0, result.stderr
-    assert "eval jpeg-optimized" in result.stderr and "3/3" in result.stderr  # the progress bar
+    assert "eval libjpeg-optimized" in result.stderr and "3/3" in result.stderr  # the progress bar
     fields = json.loads(out.read_text())
     assert [p["quality"] for p in fields["points"]] == [10, 30, 50, 70] and len(fields["images"]) == 3
-    assert fields["bd_rate_percent"]["psnr_db"] < 0 and "BD-rate vs jpeg" in result.stdout
+    assert fields["bd_rate_percent"]["psnr_db"] < 0 and "BD-rate vs libjpeg" in result.stdout
     bad = subprocess.run([sys.executable, "-m", "jpegtutor.cli", "eval", "--dataset", str(tmp_path / "nothing")],
                          capture_output=True, text=True)
     assert bad.returncode != 0 and "nothing" in bad.stderr
+
+
+def test_bd_rate_within_bpp_windows(folder):
+    result = evaluation.evaluate("libjpeg-optimized", str(folder), (2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 40, 50, 60, 70, 80, 90),
+                                 baseline="libjpeg", use_lpips=False)
+    windows = result["bd_rate_percent_by_range"]
+    assert set(windows) == {"0.1-0.6 bpp", "0.6-1.5 bpp"}
+    low, high = windows["0.1-0.6 bpp"]["psnr_db"], windows["0.6-1.5 bpp"]["psnr_db"]
+    # optimized Huffman tables save a larger share of the bits at low rates (the files say so too)
+    assert low < high < 0
+
+
+def test_save_files_keeps_every_measured_file(tmp_path, folder):
+    from PIL import Image
+
+    files = tmp_path / "files"
+    result = evaluation.evaluate("libjpeg-progressive", str(folder), (20, 60), use_lpips=False, save_files=files)
+    for image in result["images"]:
+        for point in image["points"]:
+            path = files / point["file"]
+            assert path.stat().st_size == point["bytes"] and Image.open(path).format == "JPEG"
+    assert result["images"][0]["points"][0]["file"] == "kodim01/quality-20.jpg"

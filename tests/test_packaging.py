@@ -18,7 +18,7 @@ def test_package_never_imports_torchvision(repo):
     offenders = [str(p) for p in (repo / "jpegtutor").rglob("*.py")
                  if re.search(r"^\s*(import|from)\s+torchvision", p.read_text(), re.M)]
     assert offenders == []
-    code = "import sys, jpegtutor.metrics, jpegtutor.data, jpegtutor.book, jpegtutor.cli; print('torchvision' in sys.modules)"
+    code = "import sys, jpegtutor.metrics, jpegtutor.datasets, jpegtutor.book, jpegtutor.cli; print('torchvision' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
 
 

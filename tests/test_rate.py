@@ -102,7 +102,7 @@ def test_factorized_density_is_a_probability_model():
 
 
 def test_learned_proxies_give_gradients_and_load(images):
-    from jpegtutor.rate.study import load_pretrained
+    from jpegtutor.rate import load_pretrained
 
     x, coefficients, tables = _inputs(images["kodak"][:64, :64])
     for model in (FactorizedDensity().train(), RateNetwork(), load_pretrained("density"), load_pretrained("network")):
@@ -116,7 +116,8 @@ def test_learned_proxies_give_gradients_and_load(images):
 
 def test_shipped_rate_network_predicts_unseen_images(shared):
     """Trained on `train/` crops only; LIVE1 images at three qualities within 25 % of the coded bits."""
-    from jpegtutor.rate.study import features, load_pretrained
+    from jpegtutor.experiments.rate_proxies import features
+    from jpegtutor.rate import load_pretrained
 
     network = load_pretrained("network")
     for name in ("bikes.png", "parrots.png"):
@@ -129,7 +130,7 @@ def test_shipped_rate_network_predicts_unseen_images(shared):
 
 
 def test_training_writes_weights_and_cards(tmp_path):
-    from jpegtutor.rate.study import train
+    from jpegtutor.experiments.rate_proxies import train
 
     train(images=6, steps=2, batch=3, out=tmp_path, echo=lambda *a: None)
     for name in ("density", "network"):
@@ -151,7 +152,7 @@ def test_cli_rate(tmp_path, images):
 
 
 def test_gradient_test_edits_within_the_budget(images):
-    from jpegtutor.rate.study import gradient_test
+    from jpegtutor.experiments.rate_proxies import gradient_test
 
     result = gradient_test([np.ascontiguousarray(images["kodak"][:64, :64])], steps=4, psnr_db=40.0, lr=5e-3)
     assert result["struempler"] == {"file_size_change_percent": 0.0, "psnr_db": None}  # no image gradient, no edit

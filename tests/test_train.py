@@ -12,8 +12,8 @@ import pytest
 import torch
 
 from jpegtutor.train import CheckpointError, TrainConfig, Trainer, latest_checkpoint, load_checkpoint
-from jpegtutor.train.data import CropDataset, global_batch_indices
-from jpegtutor.train.models import TinyEditor
+from jpegtutor.train.batches import CropDataset, global_batch_indices
+from jpegtutor.editors.tiny import TinyEditor, build as build_tiny
 
 SMALL = ["--set", "limit_images=16", "--set", "crop=128", "--set", "batch=8", "--set", "validate_every=0"]
 
@@ -119,7 +119,7 @@ def test_tiny_editor_starts_as_identity_and_every_parameter_gets_gradient():
     model = TinyEditor()
     x = torch.rand(2, 3, 24, 24)
     assert torch.equal(model(x), x)
-    from jpegtutor.train.models import tiny_loss
+    from jpegtutor.editors.tiny import tiny_loss
 
     terms = tiny_loss(model, x, torch.tensor([10.0, 40.0]))
     terms["loss"].backward()
@@ -131,7 +131,8 @@ def test_loader_workers_and_ema_change_nothing_but_speed_and_the_final_weights(t
     base = {"limit_images": 8, "crop": 32, "batch": 4, "max_steps": 5, "validate_every": 0, "checkpoint_every": 5}
     finals = {}
     for name, extra in (("plain", {}), ("workers", {"num_workers": 2}), ("ema", {"ema": 0.5})):
-        Trainer(TrainConfig(**base, **extra), tmp_path / name, echo=lambda *a: None).run()
+        torch.manual_seed(0)
+        Trainer(*build_tiny(), TrainConfig(**base, **extra), tmp_path / name, echo=lambda *a: None).run()
         finals[name] = torch.load(tmp_path / name / "final.pt", weights_only=True)
     assert all(torch.equal(finals["plain"][k], finals["workers"][k]) for k in finals["plain"])  # same batches
     model = torch.load(tmp_path / "ema" / "step-5.pt", weights_only=True)["model"]
@@ -140,10 +141,10 @@ def test_loader_workers_and_ema_change_nothing_but_speed_and_the_final_weights(t
 
 
 def test_config_errors(tmp_path):
-    with pytest.raises(ValueError, match="unknown model"):
-        Trainer(TrainConfig(model="nope"), tmp_path)
+    with pytest.raises(TypeError, match="nn.Module"):
+        Trainer("tiny", None, TrainConfig(), tmp_path)
     with pytest.raises(ValueError, match="divide"):
-        Trainer(TrainConfig(batch=6, accumulate=4), tmp_path)
+        Trainer(*build_tiny(), TrainConfig(batch=6, accumulate=4), tmp_path)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert latest_checkpoint(tmp_path) is None

@@ -84,7 +84,7 @@ def speed(device: str = "cpu", batch: int = 16, size: int = 256, compare: str | 
 
 
 def _kodak_crops(size: int) -> list[np.ndarray]:
-    from ..data import image_paths
+    from ..datasets import image_paths
 
     crops = []
     for path in image_paths("kodak"):

@@ -1,9 +1,19 @@
 """Pre-editors (Part IV): networks that edit an image before a standard JPEG encoder.
 
-- :mod:`.blocks`: the training loss every editor shares (:class:`~.blocks.PreEditLoss`) and
-  per-image optimization (:func:`~.blocks.optimize_image`);
-- :mod:`.talebi`: Talebi et al.'s smoothing CNN and patch-based spatial transformer;
-- :mod:`.apply`: run a trained editor on an image and write a standard JPEG
-  (``jpegtutor preedit``), and register each editor as an ``eval`` method;
-- :mod:`.study`: the training runs and evaluations behind chapter 09's numbers.
+The editor contract (:class:`jpegtutor.registry.Editor`): a pixel editor maps ``(B, 3, H, W)``
+images in [0, 1] and a JPEG quality ``(B,)`` to an edited image of the same shape in [0, 1]; a
+registered editor's ``load(checkpoint)`` returns ``edit(image uint8 (H, W, 3), quality, subsampling)``
+whose output any registered encoder writes (``talebi+mozjpeg``). Each editor is one module or
+folder that registers itself; importing this package registers them all.
+
+- :mod:`.loss`: the training loss every editor shares (:class:`~.loss.PreEditLoss`);
+- :mod:`.optimize`: per-image optimization (:func:`~.optimize.optimize_image`, Talebi's Eq. 4);
+- :mod:`.layers`: layers the editors share; :mod:`.run`: a trained network as an ``edit`` function;
+- :mod:`.tiny`: the trainer's demo editor; :mod:`.talebi`: Talebi et al.'s editor.
 """
+
+from . import talebi, tiny  # noqa: F401  (each registers itself)
+from .loss import PreEditLoss, VGGFeatures, total_variation
+from .optimize import optimize_image
+
+__all__ = ["PreEditLoss", "VGGFeatures", "optimize_image", "total_variation"]

@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from .. import data
+from .. import datasets as data
 from ..image import read_image
 from ..runtime import progress
 from .codec import decode, encode, read_coefficients

@@ -12,6 +12,7 @@ import io
 import numpy as np
 from PIL import Image
 
+from ..checks import check_image_u8, check_quality
 from .codec import normalize_subsampling
 
 __all__ = ["SUBSAMPLINGS", "pillow_decode", "pillow_encode"]
@@ -26,13 +27,8 @@ def pillow_encode(image: np.ndarray, quality: int, subsampling: str = "4:2:0", o
     ``quality``: int 1-100 (IJG scaling of the standard tables). ``subsampling``: "4:4:4", "4:2:2"
     or "4:2:0" (greyscale: recorded in the header only). ``optimize``: optimized Huffman tables.
     """
-    if not isinstance(image, np.ndarray) or image.dtype != np.uint8:
-        raise TypeError(f"image must be a uint8 NumPy array, got {type(image).__name__}"
-                        f"{'' if not isinstance(image, np.ndarray) else ' of dtype ' + str(image.dtype)}")
-    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)) or 0 in image.shape:
-        raise ValueError(f"image must have shape (H, W, 3) or (H, W) with H, W >= 1, got {image.shape}")
-    if isinstance(quality, bool) or not isinstance(quality, (int, np.integer)) or not 1 <= quality <= 100:
-        raise ValueError(f"quality must be an int from 1 to 100, got {quality!r}")
+    check_image_u8(image)
+    quality = check_quality(quality)
     code = SUBSAMPLINGS[normalize_subsampling(subsampling)]
     buffer = io.BytesIO()
     Image.fromarray(image).save(buffer, "JPEG", quality=int(quality), subsampling=code, optimize=bool(optimize))

@@ -5,7 +5,8 @@ no-reference quality model of chapter 09 is :mod:`jpegtutor.metrics.noref`."""
 
 from .bpp import bpp
 from .lpips_network import LPIPS, lpips
+from .measure import measure, measure_pixels
 from .psnr import mse, psnr, psnr_y
 from .ssim import ms_ssim, ssim
 
-__all__ = ["LPIPS", "bpp", "lpips", "ms_ssim", "mse", "psnr", "psnr_y", "ssim"]
+__all__ = ["LPIPS", "bpp", "lpips", "measure", "measure_pixels", "ms_ssim", "mse", "psnr", "psnr_y", "ssim"]

@@ -7,7 +7,7 @@ backbones here (torchvision cannot be imported next to the CPU build of torch) a
 
 - the official LPIPS v0.1 linear weights, shipped in ``jpegtutor/metrics/weights`` (BSD-2-Clause,
   Copyright (c) 2018 Richard Zhang, Phillip Isola, Alexei A. Efros, Eli Shechtman, Oliver Wang;
-  from the ``lpips`` 0.1.4 package, see ``weights/LICENSE-lpips``);
+  from the ``lpips`` 0.1.4 package, see ``jpegtutor/zoo/weights/LICENSE-lpips``);
 - the ImageNet backbone weights (torchvision's, BSD-3-Clause), found in this order: an explicit
   path, ``$JPEGTUTOR_WEIGHTS``, ``../shared/weights``, the torch hub cache, then a download of
   torchvision's file (hash-checked; never when ``$JPEGTUTOR_OFFLINE`` is set).
@@ -25,12 +25,12 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ..resources import PACKAGE_DIR, ResourceNotFoundError, download, offline, shared_dirs
+from .. import zoo
+from ..resources import ResourceNotFoundError, download, offline, shared_dirs
 from ._checks import check_pair
 
 __all__ = ["LPIPS", "MIN_SIDE", "NETS", "backbone_weights_path", "lpips"]
 
-WEIGHTS_DIR = PACKAGE_DIR / "metrics" / "weights"
 MIN_SIDE = 32  # AlexNet's first four stages shrink a side by 16 and need 3x3 left for pooling
 
 
@@ -141,7 +141,7 @@ class LPIPS(nn.Module):
         self.lins = nn.ModuleList(nn.Conv2d(c, 1, 1, bias=False) for c in spec.channels)
         self.register_buffer("shift", torch.tensor(self.SHIFT).view(1, 3, 1, 1))
         self.register_buffer("scale", torch.tensor(self.SCALE).view(1, 3, 1, 1))
-        self._load(backbone_weights_path(net, weights), WEIGHTS_DIR / f"lpips_v0.1_{net}.pth")
+        self._load(backbone_weights_path(net, weights), zoo.path(f"lpips-{net}"))
         self.requires_grad_(False)
         self.eval()
 

@@ -2,14 +2,16 @@
 
 - :mod:`.loop`: :class:`Trainer`, :class:`TrainConfig`, the ``quick`` and ``full`` profiles;
 - :mod:`.checkpoint`: atomic, ``weights_only`` checkpoints with every random state;
-- :mod:`.data`: reproducible random crops with a JPEG quality per sample;
-- :mod:`.models`: the models the trainer knows by name (``tiny``, ``talebi``) and their options.
+- :mod:`.batches`: reproducible random crops with a JPEG quality per sample;
+- :mod:`.options`: ``--set KEY=VALUE`` parsing against a recipe's options and ``TrainConfig``'s fields.
+
+The trainer names no model; the recipes of :mod:`jpegtutor.editors` (``tiny``, ``talebi``) hand theirs over.
 """
 
 from .checkpoint import CheckpointError, latest_checkpoint, load_checkpoint, save_checkpoint
-from .data import CropDataset
+from .batches import CropDataset
 from .loop import PROFILES, Trainer, TrainConfig, plot_log
-from .models import MODELS, build_model
+from .options import parse_settings
 
-__all__ = ["MODELS", "build_model", "PROFILES", "CheckpointError", "CropDataset", "TrainConfig", "Trainer", "latest_checkpoint",
-           "load_checkpoint", "plot_log", "save_checkpoint"]
+__all__ = ["PROFILES", "CheckpointError", "CropDataset", "TrainConfig", "Trainer", "latest_checkpoint",
+           "load_checkpoint", "parse_settings", "plot_log", "save_checkpoint"]

@@ -1,11 +1,13 @@
 """The training loop every model of the book goes through.
 
-One :class:`Trainer` runs a model and its loss (a function returning a dict of named terms, the
-one called ``loss`` minimized) with Adam and a warm-up + cosine schedule, and takes care of the
+One :class:`Trainer` is handed a model and its loss (``loss(model, images, qualities)`` returning a
+dict of named terms, the one called ``loss`` minimized; a loss that is an ``nn.Module`` holding
+frozen networks moves to the device with the model). It names no model: the recipes of
+:mod:`jpegtutor.editors` build their networks and hand them over. It runs them with Adam and a warm-up + cosine schedule, and takes care of the
 rest: bfloat16 autocast on CUDA, optional ``torch.compile``, gradient clipping and accumulation,
 an EMA of the weights, periodic validation, JSONL logs and a progress bar (rank 0 only),
 distributed data parallel under ``torchrun`` (NCCL on GPUs, gloo on CPU), and checkpoints that
-resume a killed run exactly where it stopped (see :mod:`.checkpoint` and :mod:`.data`).
+resume a killed run exactly where it stopped (see :mod:`.checkpoint` and :mod:`.batches`).
 """
 
 from __future__ import annotations
@@ -20,10 +22,10 @@ from pathlib import Path
 
 import torch
 
+from ..files import write_with
 from ..runtime import progress, seed_everything
 from .checkpoint import latest_checkpoint, rng_state, save_checkpoint, set_rng_state
-from .data import CropDataset, StepBatches, step_loader
-from .models import build_model
+from .batches import CropDataset, StepBatches, step_loader
 
 __all__ = ["PROFILES", "TrainConfig", "Trainer", "plot_log"]
 
@@ -32,8 +34,8 @@ __all__ = ["PROFILES", "TrainConfig", "Trainer", "plot_log"]
 class TrainConfig:
     """Everything a run depends on; saved as ``config.json`` in the run folder."""
 
-    model: str = "tiny"
-    options: dict = dataclasses.field(default_factory=dict)  # keyword arguments of the model's builder
+    model: str = "model"  # a label for logs and config.json (the trainer is handed the model itself)
+    options: dict = dataclasses.field(default_factory=dict)  # the model's build options, recorded in config.json
     init: tuple[str, ...] = ()  # weight files (state dicts) loaded into the model before step 0
     dataset: str = "train"
     limit_images: int | None = None
@@ -87,10 +89,16 @@ def _git_commit() -> str | None:
 
 
 class Trainer:
-    """``Trainer(config, out).run()``: trains, logs to ``out/log.jsonl``, checkpoints to ``out/step-N.pt``."""
+    """``Trainer(model, loss, config, out).run()``: trains ``model`` (an ``nn.Module``) on ``loss``, logs to
+    ``out/log.jsonl``, checkpoints to ``out/step-N.pt``, writes the final (EMA) weights to ``out/final.pt``."""
 
-    def __init__(self, config: TrainConfig, out: str | os.PathLike, resume: bool = False, echo=print):
-        build_model(config.model, config.options, check_only=True)
+    def __init__(self, model: torch.nn.Module, loss, config: TrainConfig, out: str | os.PathLike, resume: bool = False,
+                 echo=print):
+        if not isinstance(model, torch.nn.Module):
+            raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
+        if not callable(loss):
+            raise TypeError(f"loss must be callable as loss(model, images, qualities) -> dict, got {type(loss).__name__}")
+        self.model, self.loss = model, loss
         self.config, self.out, self.resume, self.echo = config, Path(out), resume, echo
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
@@ -129,8 +137,7 @@ class Trainer:
         c = self.config
         self.out.mkdir(parents=True, exist_ok=True)
         seed_everything(c.seed)
-        model, loss_fn = build_model(c.model, c.options)
-        model = model.to(self.device)
+        model, loss_fn = self.model.to(self.device), self.loss
         if isinstance(loss_fn, torch.nn.Module):  # frozen networks of the loss (VGG, quality, density)
             loss_fn = loss_fn.to(self.device)
         if c.init:  # a checkpoint found below (resume) replaces these weights
@@ -220,8 +227,7 @@ class Trainer:
         if self.rank == 0 and c.max_steps > 0:
             weights = ema if ema is not None else model.state_dict()
             final = self.out / "final.pt"
-            torch.save(weights, final.with_name(".final.pt.tmp"))
-            os.replace(final.with_name(".final.pt.tmp"), final)
+            write_with(final, lambda handle: torch.save(weights, handle))
         return last
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from .. import data
+from .. import datasets as data
 from ..image import read_image
 
 __all__ = ["CropDataset", "StepBatches", "global_batch_indices", "step_loader"]

@@ -1,22 +1,24 @@
 """The Talebi et al. experiments behind chapter 09's numbers (all results in ``data/results/``).
 
-    python -m jpegtutor.editors.study train      # the CPU runs: shipped (3,000 steps) + ablations (1,000 steps each)
-    python -m jpegtutor.editors.study ship       # copies the shipped run's editor to data/checkpoints/
-    python -m jpegtutor.editors.study evaluate   # talebi_kodak_420.json + leaderboard (the shipped editor)
-    python -m jpegtutor.editors.study evaluate --checkpoint runs/talebi/long/talebi.pt \
+    python -m jpegtutor.experiments.talebi train      # the CPU runs: 3,000 steps + ablations (1,000 steps each)
+    python -m jpegtutor.experiments.talebi ship       # the chosen run's editor into the package (zoo name talebi)
+    python -m jpegtutor.experiments.talebi encoders   # talebi/encoders_kodak_420.json: the shipped editor handed to
+                                                      # libjpeg (standard, optimized Huffman) and mozjpeg, each against
+                                                      # the same encoder alone (equal Huffman settings)
+    python -m jpegtutor.experiments.talebi evaluate   # talebi_kodak_420.json + leaderboard (standard Huffman, as the paper)
+    python -m jpegtutor.experiments.talebi evaluate --checkpoint runs/talebi/long/talebi.pt \
         --label "talebi (3,000-step joint run, not shipped)" --out talebi-3000-steps_kodak_420.json
-    python -m jpegtutor.editors.study ablation   # talebi_ablation.json: smoother / transformer / both, +- quality term
-    python -m jpegtutor.editors.study per-image  # talebi_per_image.json: feed-forward vs per-image optimization
+    python -m jpegtutor.experiments.talebi ablation   # talebi_ablation.json: smoother / transformer / both, +- quality term
+    python -m jpegtutor.experiments.talebi per-image  # talebi_per_image.json: feed-forward vs per-image optimization
 
-Every evaluation writes real files with libjpeg (Pillow) and measures them on Kodak at 4:2:0, at
-the low rates the paper targets (below about 0.5 bpp); BD-rates are against plain JPEG measured
-in the same run over a wider quality range, so that the curves overlap.
+Every evaluation writes real files and measures them on Kodak at 4:2:0, at the low rates the
+paper targets (below about 0.5 bpp); BD-rates are against the encoder alone, measured in the same
+run over a wider quality range, so that the curves overlap.
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shutil
 import time
@@ -24,14 +26,14 @@ from pathlib import Path
 
 import torch
 
-from .. import data
-from ..eval import evaluate, update_leaderboard
+from .. import datasets as data
+from .. import registry, zoo
+from ..editors import PreEditLoss, optimize_image, talebi
+from ..eval import compare, evaluate, update_leaderboard
 from ..image import read_image, to_tensor, to_uint8
-from ..jpeg.reference import pillow_decode, pillow_encode
-from ..metrics import lpips, ms_ssim, psnr
-from ..resources import repo_root
-from . import talebi
-from .apply import edit
+from ..jpeg.reference import pillow_encode
+from ..metrics import measure
+from . import RESULTS, write_result
 
 __all__ = ["ABLATION", "EDIT_QUALITIES", "JPEG_QUALITIES", "main"]
 
@@ -57,10 +59,6 @@ ABLATION = {
 }
 
 
-def _results() -> Path:
-    return (repo_root() or Path.cwd()) / "data" / "results"
-
-
 def train_runs(runs: Path = RUNS, profile: str = "cpu", echo=print) -> None:
     """Every run of :data:`TRAINING`. Runs of the same length share the first stage (the denoising
     pre-training does not involve lambda), so it is trained once and copied."""
@@ -74,30 +72,56 @@ def train_runs(runs: Path = RUNS, profile: str = "cpu", echo=print) -> None:
 
 
 def ship(runs: Path = RUNS, echo=print) -> Path:
-    """Copy the main run's editor to ``data/checkpoints/talebi.pt`` with its card (+ sha256)."""
-    target = (repo_root() or Path.cwd()) / "data" / "checkpoints"
-    target.mkdir(parents=True, exist_ok=True)
+    """Ship the chosen run's editor (:data:`SHIPPED`) in the package as zoo weights ``talebi`` with its card."""
     run, file = SHIPPED
-    shutil.copyfile(runs / run / file, target / talebi.CHECKPOINT)
     card = json.loads((runs / run / "talebi.json").read_text())
-    card["shipped"] = {"run": run, "file": file, "parts": talebi.load_editor(target / talebi.CHECKPOINT).parts,
+    parts = list(talebi.load_editor(runs / run / file).parts)
+    card["shipped"] = {"run": run, "file": file, "parts": parts,
                        "why": "best of the measured editors (chapter 09, talebi_ablation.json)"}
-    card["parts"] = list(card["shipped"]["parts"])
+    card["parts"] = parts
     for stage in card["stages"]:  # from the logs: a resumed stage's wall time is not its cost
         stage["seconds"] = round(talebi.stage_seconds(runs / run / stage["stage"]), 1)
     card["seconds"] = round(sum(s["seconds"] for s in card["stages"]), 1)
     card["shipped"]["seconds"] = round(sum(s["seconds"] for s in card["stages"] if s["stage"] <= file.split("/")[0]), 1)
-    card["sha256"] = hashlib.sha256((target / talebi.CHECKPOINT).read_bytes()).hexdigest()
-    card["parameters"] = sum(v.numel() for v in torch.load(target / talebi.CHECKPOINT, weights_only=True).values())
+    card["parameters"] = sum(v.numel() for v in torch.load(runs / run / file, weights_only=True).values())
     card["data"] = "jpegtutor 'train' set (962 PNG crops 256x256), random 64x64 crops, flips, JPEG quality U{8..25}"
-    card["command"] = "python -m jpegtutor.editors.study train && python -m jpegtutor.editors.study ship"
-    (target / "talebi.json").write_text(json.dumps(card, indent=1) + "\n")
-    module = Path(talebi.__file__)
-    text = module.read_text()
-    line = next(li for li in text.splitlines() if li.startswith("CHECKPOINT_SHA256 = "))
-    module.write_text(text.replace(line, f'CHECKPOINT_SHA256 = "{card["sha256"]}"  # written by `python -m jpegtutor.editors.study ship`'))
-    echo(f"shipped {target / talebi.CHECKPOINT} ({card['parameters']} parameters)")
-    return target / talebi.CHECKPOINT
+    card["command"] = "python -m jpegtutor.experiments.talebi train && python -m jpegtutor.experiments.talebi ship"
+    target = zoo.ship("talebi", runs / run / file, card)
+    echo(f"shipped {target} ({card['parameters']} parameters)")
+    return target
+
+
+ENCODERS = ("libjpeg", "libjpeg-optimized", "mozjpeg")
+
+
+def encoders(limit: int | None = None, echo=print) -> dict:
+    """The shipped editor handed to each of :data:`ENCODERS`, against the same encoder alone (Kodak 4:2:0).
+
+    The encoder alone runs at :data:`JPEG_QUALITIES`, the editor at :data:`EDIT_QUALITIES` (its
+    trained range); pixels shared between the libjpeg variants are measured once. Writes one
+    results file per method in ``data/results/talebi/`` and the summary ``talebi/encoders_kodak_420.json``.
+    """
+    cache: dict = {}
+    edits: dict = {}  # the editor's output is the same whichever encoder writes it
+    rows = []
+    for encoder in ENCODERS:
+        if registry.get_encoder(encoder).missing():
+            echo(f"skipping {encoder}: not available")
+            continue
+        alone = evaluate(encoder, "kodak", JPEG_QUALITIES, "4:2:0", limit=limit, cache=cache)
+        edited = evaluate(registry.get_method(f"talebi+{encoder}", edits=edits), "kodak", EDIT_QUALITIES, "4:2:0",
+                          limit=limit, cache=cache)
+        edited.update(compare(edited, alone))
+        for result in (alone, edited):
+            write_result(f"talebi/{result['method']}_kodak_420.json", result, echo=echo)
+        rows.append({"encoder": encoder, "huffman": registry.get_encoder(encoder).settings.get("huffman"),
+                     "bd_rate_percent": edited["bd_rate_percent"], "bd_metric": edited["bd_metric"],
+                     "editor_points": edited["points"], "encoder_points": alone["points"]})
+        echo(f"talebi+{encoder} vs {encoder}: {json.dumps(edited['bd_rate_percent'])}")
+    out = {"dataset": "kodak", "images": limit or 24, "subsampling": "4:2:0", "editor_qualities": list(EDIT_QUALITIES),
+           "encoder_qualities": list(JPEG_QUALITIES), "checkpoint": "shipped (zoo talebi)", "rows": rows}
+    write_result("talebi/encoders_kodak_420.json", out, echo=echo)
+    return out
 
 
 def _summary(result: dict) -> dict:
@@ -110,14 +134,13 @@ def evaluate_shipped(limit: int | None = None, checkpoint: str | None = None, la
                      name: str = "talebi_kodak_420.json", echo=print) -> dict:
     """The shipped editor (or ``checkpoint``) on Kodak 4:2:0; writes ``name`` in ``data/results``
     and, for the shipped editor, its leaderboard entry."""
-    base = evaluate("jpeg", "kodak", JPEG_QUALITIES, "4:2:0", limit=limit)
-    result = evaluate("talebi", "kodak", EDIT_QUALITIES, "4:2:0", baseline=base, limit=limit,
+    base = evaluate("libjpeg", "kodak", JPEG_QUALITIES, "4:2:0", limit=limit)
+    result = evaluate("talebi+libjpeg", "kodak", EDIT_QUALITIES, "4:2:0", baseline=base, limit=limit,
                       checkpoint=checkpoint, label=label)
     result["baseline_points"] = base["points"]
-    out = _results()
-    (out / name).write_text(json.dumps(result, indent=1) + "\n")
+    write_result(name, result, echo=echo)
     if checkpoint is None:
-        update_leaderboard(result, out / "leaderboard.json", name)
+        update_leaderboard(result, RESULTS / "leaderboard.json", name)
     echo(json.dumps(result["bd_rate_percent"]))
     return result
 
@@ -125,35 +148,32 @@ def evaluate_shipped(limit: int | None = None, checkpoint: str | None = None, la
 def ablation(runs: Path = RUNS, limit: int | None = ABLATION_IMAGES, echo=print) -> dict:
     """Every ablation editor on Kodak 4:2:0 at :data:`ABLATION_QUALITIES` (the first ``limit``
     images); ``talebi_ablation.json``."""
-    base = evaluate("jpeg", "kodak", JPEG_QUALITIES, "4:2:0", limit=limit)
+    base = evaluate("libjpeg", "kodak", JPEG_QUALITIES, "4:2:0", limit=limit)
     rows = []
     for label, (run, file) in ABLATION.items():
         start = time.perf_counter()
-        result = evaluate("talebi", "kodak", ABLATION_QUALITIES, "4:2:0", baseline=base, limit=limit,
+        result = evaluate("talebi+libjpeg", "kodak", ABLATION_QUALITIES, "4:2:0", baseline=base, limit=limit,
                           checkpoint=str(runs / run / file), label=label)
         rows.append({**_summary(result), "run": run, "checkpoint": file, "eval_seconds": round(time.perf_counter() - start, 1)})
         echo(f"{label}: {json.dumps(result['bd_rate_percent'])}")
     cards = {run: json.loads((runs / run / "talebi.json").read_text()) for run in {r for r, _ in ABLATION.values()}}
     out = {"dataset": "kodak", "images": limit or 24, "subsampling": "4:2:0", "qualities": list(ABLATION_QUALITIES),
-           "baseline": "jpeg", "baseline_qualities": list(JPEG_QUALITIES), "rows": rows,
+           "baseline": "libjpeg", "baseline_qualities": list(JPEG_QUALITIES), "rows": rows,
            "training": {run: {"quality_weight": c["quality_weight"], "seconds": c["seconds"], "total_steps": c["total_steps"]}
-                        for run, c in cards.items()},
-           "command": "python -m jpegtutor.editors.study ablation"}
-    (_results() / "talebi_ablation.json").write_text(json.dumps(out, indent=1) + "\n")
+                        for run, c in cards.items()}}
+    write_result("talebi_ablation.json", out, echo=echo)
     return out
 
 
 def _measure(original, encoded) -> dict:
-    x, y = to_tensor(original), to_tensor(pillow_decode(encoded))
-    with torch.no_grad():
-        return {"bpp": 8 * len(encoded) / (original.shape[0] * original.shape[1]), "psnr_db": float(psnr(y, x)),
-                "ms_ssim": float(ms_ssim(y, x)), "lpips_alex": float(lpips(y, x))}
+    return {k: v for k, v in measure(original, encoded).items() if k in ("bpp", "psnr_db", "ms_ssim", "lpips_alex")}
 
 
 def per_image(images: int = 6, crop: int = 256, quality: int = 15, steps: int = 40, echo=print) -> dict:
     """Feed-forward editor vs per-image optimization (Eq. 4, ``steps`` Adam steps started from the
     editor's output, and from the original) on centre crops of Kodak at one quality."""
     rows = []
+    method = registry.get_method("talebi+libjpeg")
     for path in data.image_paths("kodak")[:images]:
         full = read_image(path)
         top, left = (full.shape[0] - crop) // 2, (full.shape[1] - crop) // 2
@@ -163,29 +183,28 @@ def per_image(images: int = 6, crop: int = 256, quality: int = 15, steps: int = 
                              ("per-image only", {"per_image_steps": steps, "from_original": True})):
             start = time.perf_counter()
             if kwargs.pop("from_original", False):
-                from .blocks import PreEditLoss, optimize_image
-
                 x = to_tensor(image)
                 q = torch.tensor([float(quality)])
                 out = optimize_image(x, q, PreEditLoss(), steps, lr=0.005)
                 edited = to_uint8(out[0])
             else:
-                edited = edit("talebi", image, quality, "4:2:0", **kwargs)
+                method.edit_options = kwargs
+                edited = method.edit(image, quality, "4:2:0")
             row[name] = {**_measure(image, pillow_encode(edited, quality, "4:2:0")), "seconds": round(time.perf_counter() - start, 2)}
         rows.append(row)
         echo(json.dumps({k: (v if isinstance(v, str) else {m: round(x, 4) for m, x in v.items()}) for k, v in row.items()}))
     methods = [k for k in rows[0] if k != "image"]
     mean = {m: {k: sum(r[m][k] for r in rows) / len(rows) for k in rows[0][m]} for m in methods}
     out = {"dataset": "kodak", "crop": crop, "quality": quality, "steps": steps, "subsampling": "4:2:0", "rows": rows,
-           "mean": mean, "command": "python -m jpegtutor.editors.study per-image"}
-    (_results() / "talebi_per_image.json").write_text(json.dumps(out, indent=1) + "\n")
+           "mean": mean}
+    write_result("talebi_per_image.json", out, echo=echo)
     return out
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m jpegtutor.editors.study", description=__doc__,
+    parser = argparse.ArgumentParser(prog="python -m jpegtutor.experiments.talebi", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["train", "ship", "evaluate", "ablation", "per-image"])
+    parser.add_argument("what", choices=["train", "ship", "encoders", "evaluate", "ablation", "per-image"])
     parser.add_argument("--runs", type=Path, default=RUNS)
     parser.add_argument("--profile", default="cpu")
     parser.add_argument("--limit", type=int)
@@ -197,6 +216,8 @@ def main(argv=None) -> int:
         train_runs(args.runs, args.profile)
     elif args.what == "ship":
         ship(args.runs)
+    elif args.what == "encoders":
+        encoders(args.limit)
     elif args.what == "evaluate":
         evaluate_shipped(args.limit, args.checkpoint, args.label, args.out)
     elif args.what == "ablation":

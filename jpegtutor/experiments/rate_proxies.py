@@ -1,7 +1,7 @@
 """Train the learned rate proxies and measure every proxy against real JPEG bits.
 
-    python -m jpegtutor.rate.study train [--images 480] [--steps 1500]      # writes jpegtutor/rate/weights/
-    python -m jpegtutor.rate.study evaluate [--out data/results/rate_proxies.json]
+    python -m jpegtutor.experiments.rate_proxies train [--images 480] [--steps 1500] [--ship]   # zoo rate-density, rate-network
+    python -m jpegtutor.experiments.rate_proxies evaluate     # data/results/rate_proxies.json
 
 Training uses the ``train`` crops (256x256), one random quality in [5, 95] per crop, 4:2:0 and
 the standard tables. Evaluation uses images none of them saw: LIVE1 and the BSDS500 test set
@@ -13,41 +13,29 @@ test (lower each proxy by editing the image at a fixed distortion, then measure 
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from .. import data
-from ..diff import dct_coefficients, simulate
+from .. import datasets as data
+from .. import zoo
+from ..diff import dct_coefficients
 from ..image import read_image, to_tensor
 from ..jpeg.quant import tables_for_quality
 from ..runtime import progress, seed_everything
-from . import proxies
-from .density import FactorizedDensity
-from .exact import image_rate
-from .network import RateNetwork
+from ..files import write_json, write_with
+from ..rate import proxies
+from ..rate.density import FactorizedDensity
+from ..rate.exact import image_rate
+from ..rate.network import RateNetwork
+from ..rate.pretrained import load_pretrained
+from . import write_result
 
-__all__ = ["EVAL_QUALITIES", "PROXIES", "evaluate", "features", "load_pretrained", "train"]
+__all__ = ["EVAL_QUALITIES", "PROXIES", "evaluate", "features", "train"]
 
-WEIGHTS = Path(__file__).resolve().parent / "weights"
 EVAL_QUALITIES = (5, 10, 25, 50, 75, 90)
-
-
-def load_pretrained(name: str) -> torch.nn.Module:
-    """The shipped ``"density"`` (:class:`FactorizedDensity`) or ``"network"`` (:class:`RateNetwork`),
-    in eval mode; trained by ``python -m jpegtutor.rate.study train`` (its card: ``weights/NAME.json``)."""
-    models = {"density": FactorizedDensity, "network": RateNetwork}
-    if name not in models:
-        raise ValueError(f"no learned proxy named {name!r}; choose from {sorted(models)}")
-    path = WEIGHTS / f"{name}.pt"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing; train it with `python -m jpegtutor.rate.study train`")
-    model = models[name]()
-    model.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
-    return model.eval()
 
 
 def features(image: np.ndarray, quality: int, subsampling: str = "4:2:0"):
@@ -69,7 +57,7 @@ def _batches(samples, batch: int, gen: torch.Generator):
         yield coefficients, tables, targets
 
 
-def train(images: int = 480, steps: int = 1500, batch: int = 16, seed: int = 0, out: Path = WEIGHTS,
+def train(images: int = 480, steps: int = 1500, batch: int = 16, seed: int = 0, out: Path = Path("runs/rate-proxies"), ship: bool = False,
           echo=print) -> dict:
     """Fit the factorized density (maximum likelihood under uniform noise) and the rate network
     (L1 on the exact bits of every block) on ``train`` crops; save both with a JSON card."""
@@ -108,18 +96,18 @@ def train(images: int = 480, steps: int = 1500, batch: int = 16, seed: int = 0, 
             if step >= steps:
                 break
     bar.close()
-    out.mkdir(parents=True, exist_ok=True)
+    out = Path(out)
     card = {"data": f"train: {len(pick)} random crops (seed {seed}), one quality each, uniform in [5, 95], 4:2:0",
             "steps": steps, "batch": batch, "seconds": time.perf_counter() - start, "feature_seconds": feature_seconds,
-            "command": f"python -m jpegtutor.rate.study train --images {images} --steps {steps}",
+            "command": f"python -m jpegtutor.experiments.rate_proxies train --images {images} --steps {steps}",
             "torch": torch.__version__}
     for name, model in models.items():
-        temporary = out / f".{name}.pt.tmp"
-        torch.save(model.state_dict(), temporary)
-        temporary.replace(out / f"{name}.pt")  # atomic: a crash never leaves a half-written file
+        write_with(out / f"{name}.pt", lambda handle, model=model: torch.save(model.state_dict(), handle))
         summary = {"final_loss_bpp": float(np.mean(history[name][-100:])), "loss_history_every_10": history[name][::10]}
-        (out / f"{name}.json").write_text(json.dumps({**card, **summary}, indent=1) + "\n")
-    echo(f"trained in {card['seconds']:.0f} s; wrote {out}/density.pt and network.pt")
+        write_json(out / f"{name}.json", {**card, **summary})
+        if ship:
+            zoo.ship(f"rate-{name}", out / f"{name}.pt", {**card, **summary})
+    echo(f"trained in {card['seconds']:.0f} s; wrote {out}/density.pt and network.pt" + (" and shipped them" if ship else ""))
     return history
 
 
@@ -228,22 +216,23 @@ def evaluate(bsds_every: int = 2, qualities=EVAL_QUALITIES, gradient_images: int
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m jpegtutor.rate.study", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m jpegtutor.experiments.rate_proxies", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="what", required=True)
     p = sub.add_parser("train")
     p.add_argument("--images", type=int, default=480)
     p.add_argument("--steps", type=int, default=1500)
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--out", default="runs/rate-proxies")
+    p.add_argument("--ship", action="store_true", help="then ship both in the package (zoo rate-density, rate-network)")
     p = sub.add_parser("evaluate")
-    p.add_argument("--out", default="data/results/rate_proxies.json")
+    p.add_argument("--out", default="rate_proxies.json", help="under data/results/")
     p.add_argument("--bsds-every", type=int, default=2)
     args = parser.parse_args(argv)
     if args.what == "train":
-        train(args.images, args.steps, seed=args.seed)
+        train(args.images, args.steps, seed=args.seed, out=Path(args.out), ship=args.ship)
     else:
         result = evaluate(args.bsds_every)
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(json.dumps(result, indent=1) + "\n")
+        write_result(args.out, result)
         for name, entry in result["proxies"].items():
             print(f"{name:11s} " + "  ".join(f"{k} {v:.3f}" if v is not None else f"{k} -" for k, v in entry.items()))
     return 0

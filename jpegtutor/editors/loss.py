@@ -1,4 +1,4 @@
-"""Pieces every pre-editor shares: the training loss of Part IV and per-image optimization.
+"""The training loss every pre-editor shares (Part IV).
 
 An editor maps ``(B, 3, H, W)`` images in [0, 1] and a JPEG quality ``(B,)`` to an edited image of
 the same shape; a standard JPEG encoder then compresses the edit. It is trained through the
@@ -7,8 +7,9 @@ differentiable simulator (:mod:`jpegtutor.diff`) with a rate proxy (:mod:`jpegtu
     loss = distance(JPEG_q(edit(x)), x) + lambda * Q(JPEG_q(edit(x))) + tv * TV(JPEG_q(edit(x)))
            + mu * bits_q(edit(x)) / pixels
 
-(Talebi et al.'s Eq. 5). :class:`PreEditLoss` computes these terms; :func:`optimize_image` minimizes
-the same loss over the pixels of one image instead of over network weights (their Eq. 4).
+(Talebi et al.'s Eq. 5). :class:`PreEditLoss` computes these terms;
+:func:`jpegtutor.editors.optimize.optimize_image` minimizes the same loss over the pixels of one
+image instead of over network weights (their Eq. 4).
 """
 
 from __future__ import annotations
@@ -23,14 +24,7 @@ from ..rate import log_proxy
 # how the distance term sees JPEG: name -> (simulator mode, rounding surrogate)
 SIMULATORS = {"ste": ("exact", "ste"), "noise": ("smooth", "noise"), "soft": ("smooth", "soft")}
 
-__all__ = ["SIMULATORS", "PreEditLoss", "VGGFeatures", "constant_channels", "optimize_image", "total_variation"]
-
-
-def constant_channels(image: torch.Tensor, *values: torch.Tensor) -> torch.Tensor:
-    """Append one constant channel per value: ``(B, C, H, W)`` and ``(B,)`` tensors -> ``(B, C + n, H, W)``."""
-    b, _, h, w = image.shape
-    planes = [v.to(image.dtype).reshape(b, 1, 1, 1).expand(b, 1, h, w) for v in values]
-    return torch.cat([image, *planes], dim=1)
+__all__ = ["SIMULATORS", "PreEditLoss", "VGGFeatures", "total_variation"]
 
 
 def total_variation(image: torch.Tensor) -> torch.Tensor:
@@ -109,7 +103,7 @@ class PreEditLoss(nn.Module):
         self.quality_scale = 10.0 if quality_model == "noref" else 1.0
         self.density = None
         if rate == "density":
-            from ..rate.study import load_pretrained
+            from ..rate import load_pretrained
 
             self.density = load_pretrained("density").requires_grad_(False)
         self.train()
@@ -152,30 +146,3 @@ class PreEditLoss(nn.Module):
             terms["psnr_db"] = (10 * torch.log10(1 / mse)).mean()
         terms["loss"] = loss
         return terms
-
-
-def optimize_image(image: torch.Tensor, quality, loss: PreEditLoss, steps: int = 100, lr: float = 0.005,
-                   start: torch.Tensor | None = None, progress_desc: str | None = None) -> torch.Tensor:
-    """Per-image pre-editing (Talebi et al.'s Eq. 4): minimize ``loss`` over the pixels themselves.
-
-    ``image``: ``(B, 3, H, W)`` in [0, 1], the original (the loss's reference); ``quality``: number
-    or ``(B,)``; ``start``: where to begin (e.g. a feed-forward editor's output; default the image).
-    Adam on the pixels, projected back to [0, 1] after every step. Returns the edited image,
-    detached, same shape. Works with any editor's :class:`PreEditLoss`.
-    """
-    from ..runtime import progress
-
-    if steps < 0:
-        raise ValueError(f"steps must be >= 0, got {steps}")
-    image = image.detach()
-    q = torch.as_tensor(quality, dtype=image.dtype, device=image.device)
-    q = q.expand(image.shape[0]) if q.ndim == 0 else q
-    edited = (image if start is None else start.detach()).clone().requires_grad_(True)
-    optimizer = torch.optim.Adam([edited], lr=lr)
-    for _ in progress(range(steps), desc=progress_desc or "per-image optimization", total=steps):
-        optimizer.zero_grad(set_to_none=True)
-        loss(edited, image, q)["loss"].backward()
-        optimizer.step()
-        with torch.no_grad():
-            edited.clamp_(0, 1)
-    return edited.detach()
