@@ -1,7 +1,7 @@
 """The codec against libjpeg-turbo (through Pillow) and jpeglib: bytes, pixels and coefficients.
 
 The full sweep (every Kodak and LIVE1 image at 9 qualities x 3 subsamplings x 2 Huffman modes) is
-`python -m jpegtutor.jpeg.bench sweep`; the suite runs a representative subset.
+`python -m jpegtutor.experiments.codec sweep`; the suite runs a representative subset.
 """
 
 import io
@@ -19,7 +19,7 @@ from PIL import Image
 from jpegtutor.image import read_image
 from jpegtutor.jpeg import JPEGError, JPEGWarning, decode, encode, inspect, read_coefficients, write_coefficients
 from jpegtutor.jpeg import markers, pillow_encode
-from jpegtutor.jpeg.bench import SWEEP_QUALITIES
+from jpegtutor.experiments.codec import SWEEP_QUALITIES
 
 SUBSAMPLINGS = ("4:4:4", "4:2:2", "4:2:0")
 

@@ -1,7 +1,7 @@
 """Benchmarks of the codec against libjpeg-turbo (through Pillow).
 
-    python -m jpegtutor.jpeg.bench speed [--dataset kodak] [--limit N] [--quality Q] [--json]
-    python -m jpegtutor.jpeg.bench sweep [--datasets kodak,live1] [--limit N] [--json]
+    python -m jpegtutor.experiments.codec speed [--dataset kodak] [--limit N] [--quality Q] [--json]
+    python -m jpegtutor.experiments.codec sweep [--datasets kodak,live1] [--limit N] [--json]
 
 ``speed`` prints encode and decode time per image for our codec and Pillow, side by side, in one
 run. ``sweep`` encodes every image at qualities 1, 5, 10, 25, 50, 75, 90, 95, 100, with 4:4:4,
@@ -25,8 +25,8 @@ from PIL import Image
 from .. import datasets as data
 from ..image import read_image
 from ..runtime import progress
-from .codec import decode, encode, read_coefficients
-from .reference import SUBSAMPLINGS, pillow_encode
+from ..jpeg.codec import decode, encode, read_coefficients
+from ..jpeg.reference import SUBSAMPLINGS, pillow_encode
 
 SWEEP_QUALITIES = (1, 5, 10, 25, 50, 75, 90, 95, 100)
 
@@ -115,7 +115,7 @@ def sweep(datasets=("kodak", "live1"), limit: int | None = None, qualities=SWEEP
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m jpegtutor.jpeg.bench", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m jpegtutor.experiments.codec", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="what", required=True)
     p = sub.add_parser("speed", help="encode/decode time per image, ours vs Pillow")
     p.add_argument("--dataset", default="kodak")
