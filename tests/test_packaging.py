@@ -56,3 +56,26 @@ def test_readme_shows_exactly_two_setup_commands(repo):
     commands = [line.split("#")[0].strip() for line in block.splitlines()[1:] if line.strip().startswith("make")]
     assert commands == ["make book", "make test"]
     assert "make test" in (repo / ".ci" / "run").read_text()
+
+
+def test_a_normal_install_outside_the_repository_runs_the_shipped_editor_offline(repo, tmp_path):
+    """``pip install .`` (not editable) into a folder away from the checkout: the shipped weights are
+    package data, so ``jpegtutor preedit talebi`` works offline, and so does ``jpegtutor methods``."""
+    import os
+
+    target = tmp_path / "site"
+    build = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-build-isolation",
+                            "--target", str(target), str(repo)], capture_output=True, text=True)
+    assert build.returncode == 0, build.stderr[-2000:]
+    assert (target / "jpegtutor" / "zoo" / "weights" / "talebi.pt").is_file()
+    away = tmp_path / "elsewhere"
+    away.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(target), "JPEGTUTOR_OFFLINE": "1", "JPEGTUTOR_CACHE": str(tmp_path / "cache")}
+    where = subprocess.run([sys.executable, "-c", "import jpegtutor; print(jpegtutor.__file__)"], capture_output=True,
+                           text=True, cwd=away, env=env)
+    assert where.stdout.strip().startswith(str(target)), where.stdout + where.stderr  # the installed copy, not the checkout
+    sample = next((repo / "jpegtutor" / "samples").glob("*.png"))
+    run = subprocess.run([sys.executable, "-m", "jpegtutor.cli", "preedit", "talebi", str(sample), "out.jpg", "--quality", "15",
+                          "--no-lpips", "--json"], capture_output=True, text=True, cwd=away, env=env)
+    assert run.returncode == 0, run.stderr
+    assert "bpp" in run.stdout and (away / "out.jpg").read_bytes()[:2] == b"\xff\xd8"
