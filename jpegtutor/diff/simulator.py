@@ -2,9 +2,11 @@
 
 Two forward modes share one set of differentiable (float) operations:
 
-- ``smooth``: libjpeg's pipeline written in float32, every step exact except the two DCTs (which
-  are the orthonormal float transforms), with each of libjpeg's roundings and floors (colour
-  conversion, downsampling, quantization, inverse DCT output, upsampling) done by the surrogate;
+- ``smooth``: libjpeg's pipeline in float32, every step exact except the two DCTs (which are the
+  orthonormal float transforms), with each of libjpeg's roundings and floors (colour conversion,
+  downsampling, quantization, inverse DCT output, upsampling) done by the surrogate. The steps are
+  the codec's own (:mod:`jpegtutor.jpeg.color`, :mod:`jpegtutor.jpeg.sampling`, its geometry),
+  called with float tensors and the surrogate floor instead of integer shifts;
 - ``exact``: the same pipeline with exact-forward roundings and with libjpeg's integer DCT and IDCT
   (Part I's code, run on torch tensors) supplying the forward values of the two float DCTs, so
   that the output equals what libjpeg decodes from the file Pillow writes, pixel for pixel, while
@@ -17,12 +19,13 @@ tables can be given directly as ``(B, 2, 8, 8)`` (luma, chroma; gradient with re
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 
 from ..jpeg import _array as A
 from ..jpeg import dct as jdct
 from ..jpeg import quant as jquant
-from ..jpeg.codec import SAMPLING, normalize_subsampling
+from ..jpeg.codec import component_geometry, normalize_subsampling, sampling_factors
+from ..jpeg.color import rgb_to_ycbcr_planes, ycbcr_to_rgb_planes
+from ..jpeg.sampling import downsample_libjpeg, upsample_libjpeg
 from .rounding import get_rounding, round_half_away, surrogate_floor
 
 __all__ = ["EXACT_FORWARD", "JPEGSimulator", "dct_coefficients", "quality_to_tables", "simulate"]
@@ -73,15 +76,6 @@ def _check_image(image: torch.Tensor) -> torch.Tensor:
     return image
 
 
-def _geometry(height: int, width: int, subsampling: str):
-    h, v = SAMPLING[normalize_subsampling(subsampling)]
-    comps = []
-    for ch, cv in ((h, v), (1, 1), (1, 1)):
-        comp_w, comp_h = -(-width * ch // h), -(-height * cv // v)
-        comps.append((h // ch, v // cv, comp_h, comp_w, -(-comp_h // 8), -(-comp_w // 8)))
-    return v, comps
-
-
 def _blocks(plane: torch.Tensor, hb: int, wb: int) -> torch.Tensor:
     """``(B, hb*8, wb*8)`` to ``(B, hb, wb, 64)``, each block flattened row by row."""
     b = plane.shape[0]
@@ -109,11 +103,6 @@ class _ExactValue(torch.autograd.Function):
         return grad @ matrix.T, None, None
 
 
-def _fix(x: float) -> float:
-    """libjpeg's 16-bit fixed-point constant, as a float that keeps every product exact in float32."""
-    return float(int(x * 65536 + 0.5)) / 65536
-
-
 def _encode(image, subsampling, rounding_fn, floor_fn, exact: bool) -> list[torch.Tensor]:
     """Encoder half: image to the DCT coefficients of each component, ``(B, hb, wb, 64)`` each
     (orthonormal scale: libjpeg's integer DCT output / 8), blocks flattened row by row.
@@ -125,27 +114,18 @@ def _encode(image, subsampling, rounding_fn, floor_fn, exact: bool) -> list[torc
     from libjpeg's integer transform, so the coefficients equal libjpeg's.
     """
     height, width = image.shape[2:]
-    vmax, comps = _geometry(height, width, subsampling)
+    sampling = sampling_factors(subsampling, 3)
+    hmax, vmax, geometry = component_geometry(height, width, sampling)
     rgb = rounding_fn(image * 255.0)  # the 8-bit image Pillow would be given
     rgb = rgb - (rgb - rgb.clamp(0.0, 255.0)).detach()
-    r, g, bl = rgb[:, 0], rgb[:, 1], rgb[:, 2]
-    half = 0.5
-    y = floor_fn(_fix(0.29900) * r + _fix(0.58700) * g + (_fix(0.11400) * bl + half))
-    cb = floor_fn(-_fix(0.16874) * r - _fix(0.33126) * g + (_fix(0.5) * bl + (128.0 + half - 2**-16)))
-    cr = floor_fn(_fix(0.5) * r - _fix(0.41869) * g - _fix(0.08131) * bl + (128.0 + half - 2**-16))
+    planes = rgb_to_ycbcr_planes(rgb[:, 0], rgb[:, 1], rgb[:, 2], floor_fn)  # libjpeg's formula, surrogate floors
     K = _DCT64.to(image)
     rows = -(-height // vmax) * vmax
     out = []
-    for plane, (fh, fv, comp_h, comp_w, hb, wb) in zip((y, cb, cr), comps):
-        plane = F.pad(plane[:, None], (0, wb * 8 * fh - width, 0, rows - height), mode="replicate")[:, 0]
-        if (fh, fv) == (2, 1):
-            bias = (torch.arange(wb * 8, device=plane.device) % 2).to(plane.dtype)
-            plane = floor_fn((plane[..., 0::2] + plane[..., 1::2] + bias) / 2)
-        elif (fh, fv) == (2, 2):
-            bias = (torch.arange(wb * 8, device=plane.device) % 2 + 1).to(plane.dtype)
-            total = plane[:, 0::2, 0::2] + plane[:, 0::2, 1::2] + plane[:, 1::2, 0::2] + plane[:, 1::2, 1::2]
-            plane = floor_fn((total + bias) / 4)
-        comp = F.pad(plane[:, None], (0, 0, 0, hb * 8 - plane.shape[1]), mode="replicate")[:, 0][:, : hb * 8]
+    for plane, (h, v), (comp_h, comp_w, hb, wb) in zip(planes, sampling, geometry):
+        plane = A.extend_edge(plane, rows - height, -2)  # libjpeg pads the last row group
+        comp = downsample_libjpeg(plane, hmax // h, vmax // v, wb * 8, floor=floor_fn)
+        comp = A.extend_edge(comp, hb * 8 - comp.shape[-2], -2)[:, : hb * 8]
         blocks = _blocks(comp - 128.0, hb, wb)
         if exact:  # comp holds exact integers here: the forward value is libjpeg's integer DCT of them
             dct8 = jdct.fdct_islow_matmul(blocks.detach().reshape(*blocks.shape[:3], 8, 8))
@@ -169,11 +149,11 @@ def _quantize(coefficients, table, rounding_fn, detach_table: bool):
 
 def _decode(quantized, tables, height, width, subsampling, rounding_fn, floor_fn, exact: bool):
     """Decoder half: quantized coefficients (per component ``(B, hb, wb, 64)``) to RGB in [0, 1]."""
-    _, comps = _geometry(height, width, subsampling)
+    sampling = sampling_factors(subsampling, 3)
+    hmax, vmax, geometry = component_geometry(height, width, sampling)
     K = _DCT64.to(quantized[0])
-    half = 0.5
     planes = []
-    for c, (q, (fh, fv, comp_h, comp_w, hb, wb)) in enumerate(zip(quantized, comps)):
+    for c, (q, (h, v), (comp_h, comp_w, hb, wb)) in enumerate(zip(quantized, sampling, geometry)):
         table = tables[:, min(c, 1)].reshape(-1, 1, 1, 64)
         if exact:  # libjpeg's integer IDCT (exact q and table integers), with the float one's gradient
             value = jdct.idct_islow_matmul(q.detach().reshape(*q.shape[:3], 8, 8),
@@ -184,26 +164,8 @@ def _decode(quantized, tables, height, width, subsampling, rounding_fn, floor_fn
         samples = _unblocks(samples)
         samples = samples - (samples - samples.clamp(0.0, 255.0)).detach()  # ...clipped to 0-255
         samples = samples[:, :comp_h, :comp_w]
-        if (fh, fv) == (2, 2) and samples.shape[-1] > 2:  # libjpeg's fancy upsampling, h2v2
-            halves = []
-            for direction in (-1, +1):
-                colsum = 3 * samples + A.shift(samples, -2, direction)
-                even = floor_fn((3 * colsum + A.shift(colsum, -1, -1) + 8) / 16)
-                odd = floor_fn((3 * colsum + A.shift(colsum, -1, +1) + 7) / 16)
-                halves.append(A.interleave(even, odd, -1))
-            samples = A.interleave(halves[0], halves[1], -2)
-        elif (fh, fv) == (2, 1) and samples.shape[-1] > 2:  # h2v1
-            even = floor_fn((3 * samples + A.shift(samples, -1, -1) + 1) / 4)
-            odd = floor_fn((3 * samples + A.shift(samples, -1, +1) + 2) / 4)
-            samples = A.interleave(even, odd, -1)
-        elif (fh, fv) != (1, 1):  # components 1 or 2 samples wide: replication
-            samples = samples.repeat_interleave(fv, 1).repeat_interleave(fh, 2)
-        planes.append(samples[:, :height, :width])
-    y, cb, cr = planes[0], planes[1] - 128.0, planes[2] - 128.0
-    red = y + floor_fn(_fix(1.40200) * cr + half)
-    green = y + floor_fn(-_fix(0.34414) * cb + half - _fix(0.71414) * cr)
-    blue = y + floor_fn(_fix(1.77200) * cb + half)
-    out = torch.stack([red, green, blue], 1)
+        planes.append(upsample_libjpeg(samples, hmax // h, vmax // v, height, width, floor=floor_fn))  # fancy upsampling
+    out = torch.stack(list(ycbcr_to_rgb_planes(*planes, floor=floor_fn)), 1)
     out = out - (out - out.clamp(0.0, 255.0)).detach()  # the decoder clips; gradient passes (saturated images)
     return out / 255.0
 

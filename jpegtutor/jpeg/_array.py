@@ -1,7 +1,10 @@
-"""Tiny helpers that let the libjpeg-exact integer code run on NumPy arrays and torch tensors alike.
+"""Tiny helpers that let each libjpeg step be written once, for NumPy, exact torch and surrogate torch.
 
-The exact path is written once; the codec calls it with NumPy arrays, the differentiable simulator
-(Part II) with torch tensors on any device.
+Each libjpeg step (colour conversion, downsampling, fancy upsampling, quantization, the DCTs) is
+written once in integer form, with every division by a power of two spelled :func:`floor_shift`.
+The codec calls it with NumPy integers (``floor=None``: an arithmetic shift); the differentiable
+simulator (Part II) calls the same code with float tensors and a surrogate ``floor`` function, so
+its forward values equal libjpeg's (exact mode) while gradients flow through the surrogate.
 """
 
 from __future__ import annotations
@@ -12,6 +15,14 @@ import torch
 
 def is_torch(a) -> bool:
     return isinstance(a, torch.Tensor)
+
+
+def floor_shift(x, bits: int, floor=None):
+    """``floor(x / 2**bits)``: ``x >> bits`` on integers (``floor=None``), else ``floor(x / 2**bits)`` with the
+    given (surrogate) floor on float tensors. Exact in float32 while ``|x| < 2**24``, which every caller keeps."""
+    if floor is None:
+        return x >> bits
+    return floor(x / float(1 << bits))
 
 
 def as_int64(a):

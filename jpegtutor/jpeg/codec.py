@@ -21,7 +21,7 @@ from .dct import dct2, fdct_islow, idct_islow
 from .errors import JPEGError, JPEGWarning
 from .huffman import (STD_AC_CHROMA, STD_AC_LUMA, STD_DC_CHROMA, STD_DC_LUMA, HuffmanTable, block_symbols,
                       optimal_table, pack_bits)
-from .quant import quantize_libjpeg, tables_for_quality, validate_tables
+from .quant import quantize, quantize_libjpeg, tables_for_quality, validate_tables
 from .sampling import box_downsample, downsample_libjpeg, upsample_libjpeg
 from .zigzag import ZIGZAG, to_zigzag
 
@@ -60,13 +60,14 @@ def normalize_subsampling(subsampling: str) -> str:
     return key
 
 
-def _sampling_factors(subsampling: str, channels: int) -> list[tuple[int, int]]:
+def sampling_factors(subsampling: str, channels: int) -> list[tuple[int, int]]:
     key = normalize_subsampling(subsampling)
     # Pillow records the luma factors in the frame header even for greyscale (one block per MCU anyway)
     return [SAMPLING[key]] if channels == 1 else [SAMPLING[key], (1, 1), (1, 1)]
 
 
-def _component_geometry(height, width, sampling):
+def component_geometry(height: int, width: int, sampling):
+    """``(hmax, vmax, [(comp_h, comp_w, height_in_blocks, width_in_blocks)] per component)`` for sampling factors ``[(h, v), ...]``."""
     hmax = max(h for h, _ in sampling)
     vmax = max(v for _, v in sampling)
     geometry = []
@@ -123,7 +124,7 @@ def quantized_coefficients(image: np.ndarray, quality: int | None = 75, subsampl
     if quality is not None and qtables is None:
         tables_for_quality(quality)  # validates quality
     channels = 1 if image.ndim == 2 else 3
-    sampling = _sampling_factors(subsampling, channels)
+    sampling = sampling_factors(subsampling, channels)
     tables = _resolve_tables(quality if qtables is None else None, qtables, channels)
     table_of = [min(c, len(tables) - 1) for c in range(channels)]
     height, width = image.shape[:2]
@@ -134,7 +135,7 @@ def quantized_coefficients(image: np.ndarray, quality: int | None = 75, subsampl
 
 def _forward(image, sampling, tables, table_of, exact) -> list[np.ndarray]:
     height, width = image.shape[:2]
-    hmax, vmax, geometry = _component_geometry(height, width, sampling)
+    hmax, vmax, geometry = component_geometry(height, width, sampling)
     if image.ndim == 2:
         planes = [image]
     elif exact:
@@ -163,7 +164,7 @@ def _forward(image, sampling, tables, table_of, exact) -> list[np.ndarray]:
             q = quantize_libjpeg(fdct_islow(blocks.reshape(-1, 8, 8)), tables[t])
         else:
             coefs = dct2(blocks.reshape(-1, 8, 8).astype(np.float64))
-            q = (np.sign(coefs) * np.floor(np.abs(coefs) / tables[t] + 0.5)).astype(np.int32)
+            q = quantize(coefs, tables[t])
         out.append(q.reshape(hb, wb, 8, 8).astype(np.int16))
     return out
 
@@ -269,7 +270,7 @@ def write_coefficients(coefs: Coefficients, optimize: bool = False) -> bytes:
             raise ValueError(f"blocks[{c}] must have shape (rows, cols, 8, 8), got {blocks.shape}")
         if not 0 <= t < len(tables):
             raise ValueError(f"component {c} uses table {t}, but only {len(tables)} tables were given")
-    hmax, vmax, geometry = _component_geometry(coefs.height, coefs.width, coefs.sampling)
+    hmax, vmax, geometry = component_geometry(coefs.height, coefs.width, coefs.sampling)
     for c, (blocks, geo) in enumerate(zip(coefs.blocks, geometry)):
         if blocks.shape[:2] != geo[2:]:
             raise ValueError(f"blocks[{c}] has {blocks.shape[:2]} blocks, but a {coefs.width}x{coefs.height} "
@@ -443,7 +444,7 @@ def _decode_coefficients(data: bytes, bits_per_component: dict | None = None):
     parsed = markers.parse(data)
     frame = parsed.frame
     sampling = [(c.h, c.v) for c in frame.components]
-    hmax, vmax, geometry = _component_geometry(frame.height, frame.width, sampling)
+    hmax, vmax, geometry = component_geometry(frame.height, frame.width, sampling)
     mcus_y = -(-frame.height // (8 * vmax))
     mcus_x = -(-frame.width // (8 * hmax))
     grids = {i: np.zeros((mcus_y * c.v, mcus_x * c.h, 64), dtype=np.int32) for i, c in enumerate(frame.components)}

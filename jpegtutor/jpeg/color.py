@@ -1,4 +1,4 @@
-"""The JFIF colour transform (ITU-T T.871), float "teaching path".
+"""The JFIF colour transform (ITU-T T.871): the float "teaching path" and libjpeg's fixed-point one.
 
 Full-range YCbCr as JPEG files store it: Y in ``[0, 1]`` like the input, Cb and Cr centred on
 0.5 (128/255). Tensors are ``(..., 3, H, W)``; every function works on batches.
@@ -10,7 +10,8 @@ import torch
 
 from . import _array as A
 
-__all__ = ["RGB_TO_YCBCR", "rgb_to_y", "rgb_to_ycbcr", "rgb_to_ycbcr_libjpeg", "ycbcr_to_rgb", "ycbcr_to_rgb_libjpeg"]
+__all__ = ["RGB_TO_YCBCR", "rgb_to_y", "rgb_to_ycbcr", "rgb_to_ycbcr_libjpeg", "rgb_to_ycbcr_planes", "ycbcr_to_rgb",
+           "ycbcr_to_rgb_libjpeg", "ycbcr_to_rgb_planes"]
 
 # Rows: Y, Cb, Cr as weighted sums of R, G, B (T.871, section 7).
 RGB_TO_YCBCR = torch.tensor(
@@ -66,20 +67,32 @@ def _fix16(x: float) -> int:
     return int(x * (1 << SCALEBITS) + 0.5)
 
 
+def rgb_to_ycbcr_planes(r, g, b, floor=None):
+    """libjpeg's RGB to YCbCr (jccolor.c) on three planes: 8-bit integers (``floor=None``) or float
+    tensors with a surrogate ``floor`` (the simulator). Returns ``(y, cb, cr)``, already in 0-255."""
+    y = A.floor_shift(_fix16(0.29900) * r + _fix16(0.58700) * g + _fix16(0.11400) * b + ONE_HALF, SCALEBITS, floor)
+    cb = A.floor_shift(-_fix16(0.16874) * r - _fix16(0.33126) * g + _fix16(0.5) * b + (CBCR_OFFSET + ONE_HALF - 1),
+                       SCALEBITS, floor)
+    cr = A.floor_shift(_fix16(0.5) * r - _fix16(0.41869) * g - _fix16(0.08131) * b + (CBCR_OFFSET + ONE_HALF - 1),
+                       SCALEBITS, floor)
+    return y, cb, cr
+
+
+def ycbcr_to_rgb_planes(y, cb, cr, floor=None):
+    """libjpeg's YCbCr to RGB (jdcolor.c) on three planes (integers, or floats with a surrogate
+    ``floor``); returns ``(r, g, b)`` before the final clamp to 0-255."""
+    cb, cr = cb - 128, cr - 128
+    r = y + A.floor_shift(_fix16(1.40200) * cr + ONE_HALF, SCALEBITS, floor)
+    g = y + A.floor_shift(-_fix16(0.34414) * cb + ONE_HALF - _fix16(0.71414) * cr, SCALEBITS, floor)
+    b = y + A.floor_shift(_fix16(1.77200) * cb + ONE_HALF, SCALEBITS, floor)
+    return r, g, b
+
+
 def rgb_to_ycbcr_libjpeg(rgb):
     """libjpeg's RGB to YCbCr on 8-bit ``(..., 3)`` (NumPy or torch); returns ``uint8 (..., 3)`` (Y, Cb, Cr)."""
-    r, g, b = (A.as_int64(rgb[..., i]) for i in range(3))
-    y = (_fix16(0.29900) * r + _fix16(0.58700) * g + _fix16(0.11400) * b + ONE_HALF) >> SCALEBITS
-    cb = (-_fix16(0.16874) * r - _fix16(0.33126) * g + _fix16(0.5) * b + CBCR_OFFSET + ONE_HALF - 1) >> SCALEBITS
-    cr = (_fix16(0.5) * r - _fix16(0.41869) * g - _fix16(0.08131) * b + CBCR_OFFSET + ONE_HALF - 1) >> SCALEBITS
-    return A.clip_uint8(A.stack([y, cb, cr], -1))
+    return A.clip_uint8(A.stack(list(rgb_to_ycbcr_planes(*(A.as_int64(rgb[..., i]) for i in range(3)))), -1))
 
 
 def ycbcr_to_rgb_libjpeg(ycc):
     """libjpeg's YCbCr to RGB on 8-bit ``(..., 3)`` (NumPy or torch); returns ``uint8 (..., 3)``, clamped to 0-255."""
-    y, cb, cr = (A.as_int64(ycc[..., i]) for i in range(3))
-    cb, cr = cb - 128, cr - 128
-    r = y + ((_fix16(1.40200) * cr + ONE_HALF) >> SCALEBITS)
-    g = y + ((-_fix16(0.34414) * cb + ONE_HALF - _fix16(0.71414) * cr) >> SCALEBITS)
-    b = y + ((_fix16(1.77200) * cb + ONE_HALF) >> SCALEBITS)
-    return A.clip_uint8(A.stack([r, g, b], -1))
+    return A.clip_uint8(A.stack(list(ycbcr_to_rgb_planes(*(A.as_int64(ycc[..., i]) for i in range(3)))), -1))

@@ -97,8 +97,13 @@ def validate_tables(tables) -> np.ndarray:
 
 
 def quantize(coefficients: np.ndarray, table: np.ndarray) -> np.ndarray:
-    """Teaching path: orthonormal DCT coefficients ``(..., 8, 8)`` to integers ``round(c / Q)``."""
-    return np.round(np.asarray(coefficients) / table).astype(np.int32)
+    """Teaching path: orthonormal DCT coefficients ``(..., 8, 8)`` to integers ``round(c / Q)``.
+
+    Halves round away from zero (``sign(x) * floor(|x| + 1/2)``), as libjpeg's quantizer and the
+    teaching encoder do; NumPy's ``np.round`` would round them to even.
+    """
+    ratio = np.asarray(coefficients, dtype=np.float64) / table
+    return (np.sign(ratio) * np.floor(np.abs(ratio) + 0.5)).astype(np.int32)
 
 
 def quantize_libjpeg(dct8, table):
