@@ -116,7 +116,7 @@ def test_learned_proxies_give_gradients_and_load(images):
 
 def test_shipped_rate_network_predicts_unseen_images(shared):
     """Trained on `train/` crops only; LIVE1 images at three qualities within 25 % of the coded bits."""
-    from jpegtutor.experiments.rate_proxies import features
+    from jpegtutor.rate import features
     from jpegtutor.rate import load_pretrained
 
     network = load_pretrained("network")

@@ -29,21 +29,14 @@ from ..files import write_json, write_with
 from ..rate import proxies
 from ..rate.density import FactorizedDensity
 from ..rate.exact import image_rate
+from ..rate.inputs import features
 from ..rate.network import RateNetwork
 from ..rate.pretrained import load_pretrained
 from . import write_result
 
-__all__ = ["EVAL_QUALITIES", "PROXIES", "evaluate", "features", "train"]
+__all__ = ["EVAL_QUALITIES", "PROXIES", "evaluate", "train"]
 
 EVAL_QUALITIES = (5, 10, 25, 50, 75, 90)
-
-
-def features(image: np.ndarray, quality: int, subsampling: str = "4:2:0"):
-    """``(coefficients [Y, Cb, Cr] (1, hb, wb, 64), tables (1, 2, 8, 8), ExactRate)`` of one image."""
-    with torch.no_grad():
-        coefficients = dct_coefficients(to_tensor(image), subsampling)
-    tables = torch.from_numpy(tables_for_quality(quality)).float()[None]
-    return coefficients, tables, image_rate(image, quality, subsampling)
 
 
 def _batches(samples, batch: int, gen: torch.Generator):
