@@ -5,7 +5,7 @@ activations normalised to unit length along channels, squared differences weight
 a learned 1x1 "linear" layer, averaged over space and summed over stages. We build the two
 backbones here (torchvision cannot be imported next to the CPU build of torch) and load:
 
-- the official LPIPS v0.1 linear weights, shipped in ``jpegtutor/metrics/weights`` (BSD-2-Clause,
+- the official LPIPS v0.1 linear weights, shipped in ``jpegtutor/zoo/weights`` (BSD-2-Clause,
   Copyright (c) 2018 Richard Zhang, Phillip Isola, Alexei A. Efros, Eli Shechtman, Oliver Wang;
   from the ``lpips`` 0.1.4 package, see ``jpegtutor/zoo/weights/LICENSE-lpips``);
 - the ImageNet backbone weights (torchvision's, BSD-3-Clause), found in this order: an explicit
