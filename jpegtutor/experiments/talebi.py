@@ -121,7 +121,17 @@ def encoders(limit: int | None = None, echo=print) -> dict:
     out = {"dataset": "kodak", "images": limit or 24, "subsampling": "4:2:0", "editor_qualities": list(EDIT_QUALITIES),
            "encoder_qualities": list(JPEG_QUALITIES), "checkpoint": "shipped (zoo talebi)", "rows": rows}
     write_result("talebi/encoders_kodak_420.json", out, echo=echo)
+    leaderboard(echo)
     return out
+
+
+def leaderboard(echo=print) -> None:
+    """Enter the editor-with-encoder results of :func:`encoders` in ``leaderboard.json``."""
+    for encoder in ENCODERS:
+        name = f"talebi/talebi+{encoder}_kodak_420.json"
+        if (RESULTS / name).is_file():
+            update_leaderboard(json.loads((RESULTS / name).read_text()), RESULTS / "leaderboard.json", name)
+            echo(f"leaderboard: {name}")
 
 
 def _summary(result: dict) -> dict:
@@ -204,7 +214,7 @@ def per_image(images: int = 6, crop: int = 256, quality: int = 15, steps: int = 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m jpegtutor.experiments.talebi", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["train", "ship", "encoders", "evaluate", "ablation", "per-image"])
+    parser.add_argument("what", choices=["train", "ship", "encoders", "leaderboard", "evaluate", "ablation", "per-image"])
     parser.add_argument("--runs", type=Path, default=RUNS)
     parser.add_argument("--profile", default="cpu")
     parser.add_argument("--limit", type=int)
@@ -218,6 +228,8 @@ def main(argv=None) -> int:
         ship(args.runs)
     elif args.what == "encoders":
         encoders(args.limit)
+    elif args.what == "leaderboard":
+        leaderboard()
     elif args.what == "evaluate":
         evaluate_shipped(args.limit, args.checkpoint, args.label, args.out)
     elif args.what == "ablation":
