@@ -6,7 +6,9 @@ import numbers
 
 import numpy as np
 
-__all__ = ["check_image_u8", "check_quality"]
+__all__ = ["RANGE_TOLERANCE", "check_image_tensor", "check_image_u8", "check_quality"]
+
+RANGE_TOLERANCE = 1e-3  # float noise around [0, 1] is fine; 255-scaled input is not
 
 
 def check_image_u8(image, name: str = "image", channels: tuple = (1, 3)) -> np.ndarray:
@@ -36,3 +38,30 @@ def check_quality(quality, name: str = "quality") -> int:
     if isinstance(quality, bool) or not isinstance(quality, numbers.Integral) or not 1 <= quality <= 100:
         raise ValueError(f"{name} must be an integer from 1 to 100, got {quality!r}")
     return int(quality)
+
+
+def check_image_tensor(x, who: str, name: str = "x", min_side: int = 1):
+    """``x`` must be a float tensor ``(B, 3, H, W)`` or ``(3, H, W)`` in [0, 1] (within 1e-3), finite,
+    sides >= ``min_side``; returns it 4-D. ``who`` names the caller in the message; a tensor that
+    looks 0-255 scaled, or a uint8 array, gets the hint that fixes it."""
+    import torch
+
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{who}: {name} must be a torch.Tensor, got {type(x).__name__} "
+                        "(convert uint8 arrays with jpegtutor.image.to_tensor)")
+    if not x.is_floating_point():
+        raise TypeError(f"{who}: {name} must be a float tensor in [0, 1], got dtype {x.dtype} "
+                        "(convert uint8 images with jpegtutor.image.to_tensor)")
+    if x.ndim not in (3, 4) or x.shape[-3] != 3:
+        raise ValueError(f"{who}: {name} must have shape (B, 3, H, W) or (3, H, W), got {tuple(x.shape)}")
+    h, w = x.shape[-2:]
+    if min(h, w) < min_side:
+        raise ValueError(f"{who} needs images of at least {min_side}x{min_side} pixels, got {h}x{w}")
+    if x.numel():
+        lo, hi = float(x.detach().min()), float(x.detach().max())
+        if not np.isfinite([lo, hi]).all():
+            raise ValueError(f"{who}: {name} contains NaN or infinite values")
+        if lo < -RANGE_TOLERANCE or hi > 1 + RANGE_TOLERANCE:
+            hint = " (it looks 0-255 scaled: divide by 255)" if hi > 2 else ""
+            raise ValueError(f"{who}: {name} must hold values in [0, 1], got range [{lo:.4g}, {hi:.4g}]{hint}")
+    return x.unsqueeze(0) if x.ndim == 3 else x

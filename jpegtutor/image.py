@@ -13,6 +13,8 @@ import numpy as np
 import torch
 from PIL import Image, UnidentifiedImageError
 
+from .checks import check_image_u8
+
 __all__ = ["read_image", "to_tensor", "to_uint8", "write_image"]
 
 
@@ -54,14 +56,7 @@ def write_image(path: str | os.PathLike, image: np.ndarray | torch.Tensor) -> Pa
 
 
 def _check_uint8_image(image, name: str) -> None:
-    if not isinstance(image, np.ndarray):
-        raise TypeError(f"{name} must be a NumPy array, got {type(image).__name__}")
-    if image.dtype != np.uint8:
-        raise TypeError(f"{name} must have dtype uint8, got {image.dtype}")
-    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
-        raise ValueError(f"{name} must have shape (H, W, 3) or (H, W), got {image.shape}")
-    if image.shape[0] == 0 or image.shape[1] == 0:
-        raise ValueError(f"{name} is empty: shape {image.shape}")
+    check_image_u8(image, name)
 
 
 def to_tensor(image: np.ndarray, device: torch.device | str | None = None) -> torch.Tensor:

@@ -40,12 +40,11 @@ import os
 import warnings
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
 from .. import zoo
-from ._checks import RANGE_TOLERANCE
+from ..checks import check_image_tensor
 
 __all__ = [
     "MIN_SIDE",
@@ -58,27 +57,9 @@ MIN_SIDE = 32  # as LPIPS (the target): smaller sides leave a 2x2 score map or l
 DEFAULT_WIDTH = 64
 
 
-def _check_image(x: torch.Tensor, who: str) -> torch.Tensor:
-    """Validate ``(B, 3, H, W)`` or ``(3, H, W)`` float in ``[0, 1]``, sides >= MIN_SIDE; return 4-D."""
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{who}: x must be a torch.Tensor, got {type(x).__name__} "
-                        "(convert uint8 arrays with jpegtutor.image.to_tensor)")
-    if not x.is_floating_point():
-        raise TypeError(f"{who}: x must be a float tensor in [0, 1], got dtype {x.dtype} "
-                        "(convert uint8 images with jpegtutor.image.to_tensor)")
-    if x.ndim not in (3, 4) or x.shape[-3] != 3:
-        raise ValueError(f"{who}: x must have shape (B, 3, H, W) or (3, H, W), got {tuple(x.shape)}")
-    h, w = x.shape[-2:]
-    if min(h, w) < MIN_SIDE:
-        raise ValueError(f"{who} needs images of at least {MIN_SIDE}x{MIN_SIDE} pixels, got {h}x{w}")
-    if x.numel():
-        lo, hi = float(x.detach().min()), float(x.detach().max())
-        if not np.isfinite([lo, hi]).all():
-            raise ValueError(f"{who}: x contains NaN or infinite values")
-        if lo < -RANGE_TOLERANCE or hi > 1 + RANGE_TOLERANCE:
-            hint = " (it looks 0-255 scaled: divide by 255)" if hi > 2 else ""
-            raise ValueError(f"{who}: x must hold values in [0, 1], got range [{lo:.4g}, {hi:.4g}]{hint}")
-    return x.unsqueeze(0) if x.ndim == 3 else x
+def _check_image(x, who: str):
+    """``(B, 3, H, W)`` or ``(3, H, W)`` float in ``[0, 1]``, sides >= MIN_SIDE, returned 4-D."""
+    return check_image_tensor(x, who, min_side=MIN_SIDE)
 
 
 class NoRefQuality(nn.Module):
