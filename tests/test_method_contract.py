@@ -137,3 +137,23 @@ def test_methods_cli_lists_every_method_with_its_ranges():
         assert rows["jpegli", "encoder"]["subsamplings"] == ["4:2:0"]
     text = subprocess.run([sys.executable, "-m", "jpegtutor.cli", "methods"], capture_output=True, text=True).stdout
     assert "talebi+mozjpeg" in text and "trained 8-25" in text
+
+
+def test_zoo_ships_weights_with_card_and_manifest_and_refuses_a_changed_file(tmp_path, monkeypatch):
+    import torch
+
+    from jpegtutor import zoo
+
+    monkeypatch.setattr(zoo, "WEIGHTS_DIR", tmp_path / "weights")
+    monkeypatch.setattr(zoo, "MANIFEST_PATH", tmp_path / "manifest.json")
+    (tmp_path / "weights").mkdir()
+    (tmp_path / "manifest.json").write_text("{}")
+    torch.save({"w": torch.ones(2)}, tmp_path / "run.pt")
+    zoo.ship("demo", tmp_path / "run.pt", {"command": "python -m jpegtutor.experiments.demo train"})
+    assert zoo.manifest()["demo"]["file"] == "demo.pt" and zoo.card("demo")["sha256"] == zoo.manifest()["demo"]["sha256"]
+    assert torch.equal(zoo.load_state("demo")["w"], torch.ones(2))
+    torch.save({"w": torch.zeros(2)}, tmp_path / "weights" / "demo.pt")  # changed behind the manifest's back
+    with pytest.raises(zoo.WeightsError, match="SHA-256"):
+        zoo.path("demo")
+    with pytest.raises(ValueError, match="the zoo has: demo"):
+        zoo.path("nope")

@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from ..files import write_with
+
 __all__ = ["CheckpointError", "latest_checkpoint", "load_checkpoint", "rng_state", "save_checkpoint", "set_rng_state"]
 
 FORMAT = "jpegtutor-checkpoint-1"
@@ -56,14 +58,7 @@ def save_checkpoint(path: str | os.PathLike, state: dict) -> Path:
     missing = [k for k in REQUIRED if k != "format" and k not in state]
     if missing:
         raise ValueError(f"a checkpoint needs {missing}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    with open(temporary, "wb") as handle:
-        torch.save({"format": FORMAT, **state}, handle)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(temporary, path)
-    return path
+    return write_with(path, lambda handle: torch.save({"format": FORMAT, **state}, handle))
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict:

@@ -20,7 +20,7 @@ import os
 import shutil
 from pathlib import Path
 
-from ..files import write_json
+from ..files import write_json, write_with
 from ..resources import ResourceNotFoundError, cache_dir, download, offline, sha256_file
 
 __all__ = ["MANIFEST_PATH", "WEIGHTS_DIR", "WeightsError", "card", "load_state", "manifest", "path", "ship"]
@@ -108,9 +108,8 @@ def ship(name: str, weights: str | os.PathLike, card: dict, description: str | N
     entry["description"] = description or entry.get("description", name)
     target = WEIGHTS_DIR / entry["file"]
     if weights.resolve() != target.resolve():
-        tmp = target.with_name(f".{target.name}.tmp")
-        shutil.copyfile(weights, tmp)
-        os.replace(tmp, target)
+        with open(weights, "rb") as source:
+            write_with(target, lambda handle: shutil.copyfileobj(source, handle))
     write_json(WEIGHTS_DIR / entry["card"], {**card, "sha256": entry["sha256"]})
     entries[name] = entry
     write_json(MANIFEST_PATH, entries)
