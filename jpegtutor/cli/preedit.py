@@ -6,7 +6,7 @@ import json
 import sys
 import warnings
 
-from .evaluate import SUBSAMPLINGS
+from .evaluate import SUBSAMPLINGS, parse_points
 
 
 def _preedit(args) -> int:
@@ -21,17 +21,22 @@ def _preedit(args) -> int:
         raise ValueError(f"--per-image-steps must be >= 0, got {args.per_image_steps}")
     if args.per_image_steps and method.editor is None:
         raise ValueError(f"--per-image-steps applies to pixel editors; {method.name} is a {method.kind}")
+    if (args.quality is None) == (args.point is None):
+        raise ValueError(f"give the operating point of {method.name}: --{method.point} VALUE (or --point VALUE)")
+    if args.quality is not None and method.point != "quality":
+        raise ValueError(f"{method.name}'s operating point is {method.point}, not a quality: use --point VALUE")
+    point = args.quality if args.quality is not None else parse_points(args.point)[0]
     image = read_image(args.input)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", registry.OutsideTrainedRangeWarning)
-        method.check_point(args.quality)
+        method.check_point(point)
     for warning in caught:
         print(f"jpegtutor preedit: warning: {warning.message}", file=sys.stderr)
     subsampling = args.subsampling if ":" in args.subsampling else ":".join(args.subsampling)
-    edited = method.edit(image, args.quality, subsampling)
-    encoded = method.encoder.encode(edited, args.quality, subsampling)
-    plain = method.encoder.encode(image, args.quality, subsampling) if method.editor is not None else encoded
-    result = {"method": method.name, "output": args.output, **measure(image, encoded, use_lpips=not args.no_lpips)}
+    edited = method.edit(image, point, subsampling)
+    encoded = method.encoder.encode(edited, point, subsampling)
+    plain = method.encoder.encode(image, point, subsampling) if method.editor is not None else encoded
+    result = {"method": method.name, "output": args.output, method.point: point, **measure(image, encoded, use_lpips=not args.no_lpips)}
     if method.editor is not None:
         alone = measure(image, plain, use_lpips=not args.no_lpips)
         result.update({f"{method.encoder.name}_alone_{k}": v for k, v in alone.items()})
@@ -47,7 +52,7 @@ def _preedit(args) -> int:
     if method.editor is not None:
         key = f"{method.encoder.name}_alone_"
         lp = f", LPIPS {result[key + 'lpips_alex']:.4f}" if key + "lpips_alex" in result else ""
-        line += f" ({method.encoder.name} alone at quality {args.quality}: {result[key + 'bpp']:.3f} bpp, {result[key + 'psnr_db']:.2f} dB{lp})"
+        line += f" ({method.encoder.name} alone at {method.point} {point}: {result[key + 'bpp']:.3f} bpp, {result[key + 'psnr_db']:.2f} dB{lp})"
     print(line)
     return 0
 
@@ -57,8 +62,10 @@ def add(sub) -> None:
     p.add_argument("method", help="e.g. talebi, talebi+mozjpeg, mozjpeg (jpegtutor methods lists them)")
     p.add_argument("input", help="image file (PNG, JPEG, ...)")
     p.add_argument("output", help="the JPEG to write")
-    p.add_argument("--quality", type=int, required=True,
-                   help="the operating point: JPEG quality 1-100 (an editor is conditioned on it; it warns outside its trained range)")
+    p.add_argument("--quality", type=int,
+                   help="the operating point of quality-based methods: JPEG quality 1-100 (an editor is conditioned on it; "
+                        "it warns outside its trained range)")
+    p.add_argument("--point", help="the operating point of any method, in its own terms (jpegtutor methods lists them)")
     p.add_argument("--subsampling", default="4:2:0", choices=SUBSAMPLINGS)
     p.add_argument("--checkpoint", help="editor weights (default: the shipped ones)")
     p.add_argument("--per-image-steps", type=int, default=0, dest="per_image_steps",
