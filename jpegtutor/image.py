@@ -7,33 +7,67 @@ tensors ``(B, 3, H, W)`` float32 in ``[0, 1]`` inside the package.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 import torch
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .checks import check_image_u8
 
-__all__ = ["read_image", "to_tensor", "to_uint8", "write_image"]
+__all__ = ["ImageConversionWarning", "read_image", "to_tensor", "to_uint8", "write_image"]
+
+
+class ImageConversionWarning(UserWarning):
+    """``read_image`` changed the file's pixels to give 8-bit RGB (alpha composited, bit depth reduced, rotated)."""
+
+
+def _to_8bit(img: Image.Image, path: Path) -> Image.Image:
+    """16- and 32-bit greyscale scaled to 0-255 (Pillow's ``convert`` would clip them to white)."""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        values = np.asarray(img, dtype=np.int64)
+        top = 65535 if img.mode.startswith("I;16") or values.max(initial=0) <= 65535 else int(values.max())
+        warnings.warn(f"{path.name}: {img.mode} greyscale scaled from 0-{top} to 8 bits", ImageConversionWarning, stacklevel=3)
+        return Image.fromarray(((np.clip(values, 0, top) * 255 + top // 2) // top).astype(np.uint8), "L")
+    if img.mode == "F":
+        raise ValueError(f"{path} holds floating-point pixels; save it as an 8- or 16-bit image first")
+    return img
 
 
 def read_image(path: str | os.PathLike, mode: str = "RGB") -> np.ndarray:
     """Read an image file into ``uint8 (H, W, 3)`` (``mode="RGB"``) or ``(H, W)`` (``mode="L"``).
 
-    Raises ``FileNotFoundError`` for a missing file and ``ValueError`` naming the file for a file
-    that is not a readable image (corrupt, truncated, or another format).
+    As Pillow-based tools do: the EXIF orientation is applied, palette images are expanded, 16-bit
+    greyscale is scaled to 8 bits (not clipped), and transparency is composited over white; each
+    change of the stored pixels is reported with an :class:`ImageConversionWarning`. Raises
+    ``FileNotFoundError`` for a missing file, ``IsADirectoryError`` for a folder, and ``ValueError``
+    naming the file for one that is not a readable image (corrupt, truncated, too large, another format).
     """
     if mode not in ("RGB", "L"):
         raise ValueError(f"mode must be 'RGB' or 'L', got {mode!r}")
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path} is a folder, not an image file")
     if not path.is_file():
         raise FileNotFoundError(f"no image file at {path}")
     try:
         with Image.open(path) as img:
             img.load()
+            orientation = img.getexif().get(0x0112, 1)  # the EXIF Orientation tag
+            if orientation not in (1, None):
+                warnings.warn(f"{path.name}: EXIF orientation {orientation} applied", ImageConversionWarning, stacklevel=2)
+            img = _to_8bit(ImageOps.exif_transpose(img), path)
+            if img.mode == "P":
+                img = img.convert("RGBA" if "transparency" in img.info else "RGB")
+            if img.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (img.mode in ("L", "RGB") and "transparency" in img.info):
+                rgba = img.convert("RGBA")
+                if rgba.getextrema()[3][0] < 255:
+                    warnings.warn(f"{path.name}: transparency composited over white", ImageConversionWarning, stacklevel=2)
+                white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+                img = Image.alpha_composite(white, rgba).convert("RGB")
             return np.asarray(img.convert(mode), dtype=np.uint8).copy()
-    except (UnidentifiedImageError, OSError, SyntaxError) as exc:
+    except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
         raise ValueError(f"cannot read {path} as an image: {exc}") from exc
 
 

@@ -3,6 +3,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 
 from jpegtutor.image import write_image
 from jpegtutor.jpeg import pillow_decode, pillow_encode
@@ -52,3 +53,44 @@ def test_data_commands(shared):
     assert verified.returncode == 0 and "24/24" in verified.stdout
     missing = run("data", "locate", "nonexistent-set")
     assert missing.returncode == 2 and "neither a dataset name" in missing.stderr
+
+
+def test_oserrors_and_ctrl_c_give_one_line_not_a_traceback(tmp_path, monkeypatch, capsys):
+    from jpegtutor import cli
+
+    result = run("decode", str(tmp_path), str(tmp_path / "out.png"))  # a folder given as the input
+    assert result.returncode == 2 and "is a folder" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+    def interrupted(args):
+        raise KeyboardInterrupt
+
+    parser_default = cli.build_parser
+    monkeypatch.setattr(cli, "build_parser", lambda: _with_func(parser_default(), "inspect", interrupted))
+    assert cli.main(["inspect", "x.jpg"]) == 130 and "interrupted" in capsys.readouterr().err
+
+
+def _with_func(parser, command, func):
+    parser._subparsers._group_actions[0].choices[command].set_defaults(func=func)
+    return parser
+
+
+def test_sixteen_bit_and_transparent_inputs_are_converted_and_reported(tmp_path):
+    from PIL import Image
+
+    from jpegtutor.image import ImageConversionWarning, read_image
+
+    ramp = (np.arange(32 * 32, dtype=np.uint32).reshape(32, 32) * 64).astype(np.uint16)  # 0 to 65472
+    Image.fromarray(ramp).save(tmp_path / "grey16.png")
+    with pytest.warns(ImageConversionWarning, match="scaled"):
+        image = read_image(tmp_path / "grey16.png")
+    assert image.min() == 0 and image.max() == 255 and len(np.unique(image)) > 200  # not all white
+    rgba = np.zeros((16, 16, 4), np.uint8)
+    rgba[..., 0], rgba[:8, :, 3] = 200, 255  # top half opaque red, bottom half transparent
+    Image.fromarray(rgba).save(tmp_path / "rgba.png")
+    with pytest.warns(ImageConversionWarning, match="composited over white"):
+        image = read_image(tmp_path / "rgba.png")
+    assert image[0, 0].tolist() == [200, 0, 0] and image[15, 15].tolist() == [255, 255, 255]
+    result = run("encode", str(tmp_path / "grey16.png"), str(tmp_path / "out.jpg"), "--quality", "50")
+    assert result.returncode == 0 and "warning: grey16.png: I;16 greyscale scaled" in result.stderr
+    assert pillow_decode((tmp_path / "out.jpg").read_bytes()).mean() < 200  # the ramp, not a white page

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 from .. import __version__
 from . import bench, book, codec, data, evaluate, metrics, preedit, rate, simulate, train
@@ -43,11 +44,42 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _message(exc: BaseException) -> str:
+    """One line naming the problem (and, where there is one, the fix)."""
+    if isinstance(exc, ConnectionError):
+        return (f"{exc} (work offline: put the files where the message above says, or set JPEGTUTOR_WEIGHTS / "
+                "JPEGTUTOR_DATA to folders holding them; JPEGTUTOR_OFFLINE=1 never downloads)")
+    if isinstance(exc, IsADirectoryError):
+        return f"{exc.filename or exc} is a folder, not a file"
+    if isinstance(exc, NotADirectoryError):
+        return f"{exc.filename or exc}: a part of this path is a file, not a folder"
+    if isinstance(exc, PermissionError):
+        return f"permission denied: {exc.filename or exc}"
+    if isinstance(exc, FileExistsError):
+        return f"{exc.filename or exc} already exists"
+    if type(exc).__name__ == "DecompressionBombError":
+        return f"{exc} (Pillow refuses images this large; crop or downscale the image first)"
+    text = str(exc).strip() or type(exc).__name__
+    return " ".join(text.split()) if "\n" not in text else text.splitlines()[0] + " " + " | ".join(
+        line.strip() for line in text.splitlines()[1:] if line.strip())
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run the command; a bad input prints one line ``jpegtutor CMD: error: ...`` and exits 2 (130 on Ctrl-C)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+
+    def one_line_warning(message, category, filename, lineno, file=None, line=None):
+        print(f"jpegtutor {args.command}: warning: {message}", file=sys.stderr)
+
+    previous, warnings.showwarning = warnings.showwarning, one_line_warning
     try:
         return args.func(args)
-    except (ValueError, TypeError, FileNotFoundError, RuntimeError) as exc:
-        print(f"jpegtutor {args.command}: error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        print(f"jpegtutor {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except (ValueError, TypeError, OSError, RuntimeError) as exc:
+        print(f"jpegtutor {args.command}: error: {_message(exc)}", file=sys.stderr)
         return 2
+    finally:
+        warnings.showwarning = previous

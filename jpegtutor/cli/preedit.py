@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import sys
-import warnings
 
 from .evaluate import SUBSAMPLINGS, parse_points
 
@@ -27,11 +25,7 @@ def _preedit(args) -> int:
         raise ValueError(f"{method.name}'s operating point is {method.point}, not a quality: use --point VALUE")
     point = args.quality if args.quality is not None else parse_points(args.point)[0]
     image = read_image(args.input)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", registry.OutsideTrainedRangeWarning)
-        method.check_point(point)
-    for warning in caught:
-        print(f"jpegtutor preedit: warning: {warning.message}", file=sys.stderr)
+    method.check_point(point)  # warns (one line, see jpegtutor.cli.main) outside the trained range
     subsampling = args.subsampling if ":" in args.subsampling else ":".join(args.subsampling)
     edited = method.edit(image, point, subsampling)
     encoded = method.encoder.encode(edited, point, subsampling)
