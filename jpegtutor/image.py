@@ -36,7 +36,8 @@ def _to_8bit(img: Image.Image, path: Path) -> Image.Image:
 
 
 def read_image(path: str | os.PathLike, mode: str = "RGB") -> np.ndarray:
-    """Read an image file into ``uint8 (H, W, 3)`` (``mode="RGB"``) or ``(H, W)`` (``mode="L"``).
+    """Read an image file into ``uint8 (H, W, 3)`` (``mode="RGB"``) or ``(H, W)`` (``mode="L"``);
+    ``mode="auto"``: ``(H, W)`` for a greyscale file, ``(H, W, 3)`` otherwise.
 
     As Pillow-based tools do: the EXIF orientation is applied, palette images are expanded, 16-bit
     greyscale is scaled to 8 bits (not clipped), and transparency is composited over white; each
@@ -44,8 +45,8 @@ def read_image(path: str | os.PathLike, mode: str = "RGB") -> np.ndarray:
     ``FileNotFoundError`` for a missing file, ``IsADirectoryError`` for a folder, and ``ValueError``
     naming the file for one that is not a readable image (corrupt, truncated, too large, another format).
     """
-    if mode not in ("RGB", "L"):
-        raise ValueError(f"mode must be 'RGB' or 'L', got {mode!r}")
+    if mode not in ("RGB", "L", "auto"):
+        raise ValueError(f"mode must be 'RGB', 'L' or 'auto', got {mode!r}")
     path = Path(path)
     if path.is_dir():
         raise IsADirectoryError(f"{path} is a folder, not an image file")
@@ -66,6 +67,8 @@ def read_image(path: str | os.PathLike, mode: str = "RGB") -> np.ndarray:
                     warnings.warn(f"{path.name}: transparency composited over white", ImageConversionWarning, stacklevel=2)
                 white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
                 img = Image.alpha_composite(white, rgba).convert("RGB")
+            if mode == "auto":
+                mode = "L" if img.mode in ("L", "1") else "RGB"
             return np.asarray(img.convert(mode), dtype=np.uint8).copy()
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
         raise ValueError(f"cannot read {path} as an image: {exc}") from exc

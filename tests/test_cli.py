@@ -94,3 +94,18 @@ def test_sixteen_bit_and_transparent_inputs_are_converted_and_reported(tmp_path)
     result = run("encode", str(tmp_path / "grey16.png"), str(tmp_path / "out.jpg"), "--quality", "50")
     assert result.returncode == 0 and "warning: grey16.png: I;16 greyscale scaled" in result.stderr
     assert pillow_decode((tmp_path / "out.jpg").read_bytes()).mean() < 200  # the ramp, not a white page
+
+
+def test_a_greyscale_file_stays_greyscale_and_matches_pillow(tmp_path):
+    from PIL import Image
+
+    grey = np.random.default_rng(1).integers(0, 256, (40, 52), dtype=np.uint8)
+    Image.fromarray(grey).save(tmp_path / "grey.png")
+    assert run("encode", str(tmp_path / "grey.png"), str(tmp_path / "g.jpg"), "--quality", "60").returncode == 0
+    import io
+
+    pillow = io.BytesIO()
+    Image.fromarray(grey).save(pillow, "JPEG", quality=60)
+    assert (tmp_path / "g.jpg").read_bytes() == pillow.getvalue()  # one component, 1x1, as libjpeg writes it
+    with Image.open(tmp_path / "g.jpg") as written:
+        assert written.mode == "L"

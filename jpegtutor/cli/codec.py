@@ -8,6 +8,7 @@ from pathlib import Path
 
 def _encode(args: argparse.Namespace) -> int:
 
+    from ..files import write_bytes
     from ..image import read_image
     from ..jpeg import encode
 
@@ -17,10 +18,10 @@ def _encode(args: argparse.Namespace) -> int:
             qtables = json.loads(Path(args.qtables).read_text())
         except (OSError, json.JSONDecodeError) as exc:
             raise ValueError(f"--qtables {args.qtables}: cannot read a JSON list of 8x8 tables ({exc})") from exc
-    image = read_image(args.input, mode="L" if args.grey else "RGB")
+    image = read_image(args.input, mode="L" if args.grey else "auto")  # a greyscale file stays greyscale
     quality = None if qtables is not None else args.quality
     data = encode(image, quality, args.subsampling, args.optimize, qtables=qtables, exact=args.mode == "exact")
-    Path(args.output).write_bytes(data)
+    write_bytes(args.output, data)
     h, w = image.shape[:2]
     print(f"wrote {args.output}: {len(data):,} bytes, {8 * len(data) / (h * w):.4f} bpp ({w}x{h})")
     return 0
@@ -72,12 +73,13 @@ def add(sub) -> None:
     p.add_argument("input", help="image file (PNG, ...)")
     p.add_argument("output", help="output .jpg")
     p.add_argument("--quality", type=int, default=75, help="1-100 (default 75)")
-    p.add_argument("--subsampling", default="420", choices=["444", "422", "420", "4:4:4", "4:2:2", "4:2:0"])
+    p.add_argument("--subsampling", default=None, choices=["444", "422", "420", "4:4:4", "4:2:2", "4:2:0"],
+                   help="chroma subsampling (default: as Pillow, 4:2:0 for colour; greyscale files are written greyscale)")
     p.add_argument("--optimize", action="store_true", help="optimized Huffman tables")
     p.add_argument("--qtables", help="JSON file with a list of 8x8 integer tables (1-255, natural order)")
     p.add_argument("--mode", choices=["exact", "teaching"], default="exact",
                    help="exact: libjpeg's integer arithmetic (default); teaching: the float textbook path")
-    p.add_argument("--grey", action="store_true", help="encode as a greyscale JPEG")
+    p.add_argument("--grey", action="store_true", help="encode a colour image as a greyscale JPEG (its luma)")
     p.set_defaults(func=_encode)
 
     p = sub.add_parser("decode", help="decode a JPEG to PNG (pixel-identical to libjpeg/Pillow)")

@@ -60,7 +60,9 @@ def normalize_subsampling(subsampling: str) -> str:
     return key
 
 
-def sampling_factors(subsampling: str, channels: int) -> list[tuple[int, int]]:
+def sampling_factors(subsampling: str | None, channels: int) -> list[tuple[int, int]]:
+    if subsampling is None:  # Pillow without a subsampling argument: libjpeg's defaults
+        return [(1, 1)] if channels == 1 else [SAMPLING["4:2:0"], (1, 1), (1, 1)]
     key = normalize_subsampling(subsampling)
     # Pillow records the luma factors in the frame header even for greyscale (one block per MCU anyway)
     return [SAMPLING[key]] if channels == 1 else [SAMPLING[key], (1, 1), (1, 1)]
@@ -103,20 +105,22 @@ def _resolve_tables(quality, qtables, channels) -> np.ndarray:
     return tables
 
 
-def encode(image: np.ndarray, quality: int | None = 75, subsampling: str = "4:2:0", optimize: bool = False,
+def encode(image: np.ndarray, quality: int | None = 75, subsampling: str | None = None, optimize: bool = False,
            qtables=None, exact: bool = True) -> bytes:
     """Encode ``uint8 (H, W, 3)`` RGB or ``(H, W)`` greyscale to baseline JPEG bytes.
 
     ``quality`` 1-100 (IJG scaling of the Annex K tables) or ``qtables``: one to three ``(8, 8)``
     integer tables (1-255, natural order; component ``c`` uses table ``min(c, n - 1)``, as in Pillow).
-    ``subsampling``: "4:4:4", "4:2:2" or "4:2:0". ``optimize``: optimal Huffman tables. With
+    ``subsampling``: "4:4:4", "4:2:2" or "4:2:0"; ``None`` (the default) is what Pillow does when
+    given none: 4:2:0 for RGB, 1x1 for greyscale (a given subsampling is recorded in a greyscale
+    frame header, as Pillow records it). ``optimize``: optimal Huffman tables. With
     ``exact=True`` the bytes equal ``PIL.Image.save(..., "JPEG", quality=..., subsampling=...,
     optimize=...)`` (or ``qtables=``).
     """
     return write_coefficients(quantized_coefficients(image, quality, subsampling, qtables, exact), optimize=optimize)
 
 
-def quantized_coefficients(image: np.ndarray, quality: int | None = 75, subsampling: str = "4:2:0", qtables=None,
+def quantized_coefficients(image: np.ndarray, quality: int | None = 75, subsampling: str | None = None, qtables=None,
                            exact: bool = True) -> Coefficients:
     """What :func:`encode` would store, without writing the file: the quantized coefficients of
     ``uint8 (H, W, 3)`` RGB or ``(H, W)`` greyscale (same arguments as :func:`encode`)."""
