@@ -69,7 +69,7 @@ class Editor:
     returning the edited ``uint8 (H, W, 3)``; its output goes to an encoder (``encoder``: the default).
 
     ``trained_range``: the operating points it was trained on (outside them :class:`Method` warns).
-    ``train``: the training recipe, ``train(out, profile, max_steps, seed, resume, **options) -> card``
+    ``train``: the training recipe, ``train(out, profile, max_steps, seed, resume, overwrite=False, **options)``
     with ``profiles`` its profile names and ``options`` its ``--set`` options and defaults.
     """
 

@@ -148,3 +148,17 @@ def test_config_errors(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         assert latest_checkpoint(tmp_path) is None
+
+
+def test_a_folder_holding_another_run_is_refused_and_resume_checks_the_settings(tmp_path):
+    base = {"limit_images": 4, "crop": 32, "batch": 2, "max_steps": 2, "validate_every": 0, "checkpoint_every": 1}
+    Trainer(*build_tiny(), TrainConfig(**base), tmp_path, echo=lambda *a: None).run()
+    with pytest.raises(ValueError, match="holds another run"):
+        Trainer(*build_tiny(), TrainConfig(**{**base, "max_steps": 1}), tmp_path, echo=lambda *a: None).run()
+    with pytest.raises(ValueError, match="other settings.*crop"):
+        Trainer(*build_tiny(), TrainConfig(**{**base, "crop": 48}), tmp_path, resume=True, echo=lambda *a: None).run()
+    said = []
+    last = Trainer(*build_tiny(), TrainConfig(**base), tmp_path, resume=True, echo=said.append).run()
+    assert last["step"] == 2 and "already trained" in said[-1]  # not an empty {}
+    Trainer(*build_tiny(), TrainConfig(**{**base, "max_steps": 1}), tmp_path, echo=lambda *a: None, overwrite=True).run()
+    assert sorted(p.name for p in tmp_path.glob("step-*.pt")) == ["step-1.pt"]  # the old run is gone, not mixed in

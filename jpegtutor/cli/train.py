@@ -20,7 +20,10 @@ def _train(args) -> int:
     settings = parse_settings(args.set, spec.options)
     if args.checkpoint_every is not None:
         settings["checkpoint_every"] = args.checkpoint_every
-    result = spec.train(args.out, args.profile, max_steps=args.max_steps, seed=args.seed, resume=args.resume, **settings)
+    if args.resume and args.overwrite:
+        raise ValueError("--resume continues the run in --out and --overwrite replaces it: give one of them")
+    result = spec.train(args.out, args.profile, max_steps=args.max_steps, seed=args.seed, resume=args.resume,
+                        overwrite=args.overwrite, **settings)
     if int(os.environ.get("RANK", "0")) == 0:
         print(json.dumps(result if not isinstance(result, dict) or "stages" not in result else
                          {"out": str(args.out), "seconds": result["seconds"], "steps": result["total_steps"]}))
@@ -36,6 +39,7 @@ def add(sub) -> None:
     p.add_argument("--out", required=True, help="run folder: config.json, log.jsonl, step-N.pt, final.pt")
     p.add_argument("--checkpoint-every", type=int, dest="checkpoint_every")
     p.add_argument("--resume", action="store_true", help="continue from the newest good checkpoint in --out")
+    p.add_argument("--overwrite", action="store_true", help="replace a run already in --out (it is refused otherwise)")
     p.add_argument("--seed", type=int)
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="a recipe option (e.g. quality_weight=0.05) or a TrainConfig field (e.g. batch=16)")

@@ -58,7 +58,7 @@ def build(channels: int = 16, rate_weight: float = 0.02):
 
 
 def train(out, profile: str = "quick", max_steps: int | None = None, seed: int | None = None, resume: bool = False,
-          echo=print, **settings) -> dict:
+          echo=print, overwrite: bool = False, **settings) -> dict:
     """One trainer run in ``out`` (``final.pt``: the weights). ``settings``: :data:`OPTIONS` and any
     :class:`~jpegtutor.train.TrainConfig` field. Returns the last log record."""
     if profile not in PROFILES:
@@ -72,7 +72,7 @@ def train(out, profile: str = "quick", max_steps: int | None = None, seed: int |
     config = TrainConfig(model="tiny", options=options, **config)
     seed_everything(config.seed)
     model, loss = build(**options)
-    return Trainer(model, loss, config, out, resume=resume, echo=echo).run()
+    return Trainer(model, loss, config, out, resume=resume, echo=echo, overwrite=overwrite).run()
 
 
 def load(checkpoint=None):

@@ -65,6 +65,10 @@ PROFILES = {
 }
 
 
+# settings a resumed run may change: how long it runs and how it is watched, not what it learns
+RESUMABLE = {"max_steps", "checkpoint_every", "validate_every", "validate_images", "num_workers", "device", "compile"}
+
+
 def load_initial_weights(model: torch.nn.Module, paths) -> None:
     """Load state dicts (e.g. the ``final.pt`` of earlier stages) into ``model``, each covering a
     part of it; every key must belong to the model with the right shape."""
@@ -93,13 +97,13 @@ class Trainer:
     ``out/log.jsonl``, checkpoints to ``out/step-N.pt``, writes the final (EMA) weights to ``out/final.pt``."""
 
     def __init__(self, model: torch.nn.Module, loss, config: TrainConfig, out: str | os.PathLike, resume: bool = False,
-                 echo=print):
+                 echo=print, overwrite: bool = False):
         if not isinstance(model, torch.nn.Module):
             raise TypeError(f"model must be a torch.nn.Module, got {type(model).__name__}")
         if not callable(loss):
             raise TypeError(f"loss must be callable as loss(model, images, qualities) -> dict, got {type(loss).__name__}")
         self.model, self.loss = model, loss
-        self.config, self.out, self.resume, self.echo = config, Path(out), resume, echo
+        self.config, self.out, self.resume, self.echo, self.overwrite = config, Path(out), resume, echo, overwrite
         self.world = int(os.environ.get("WORLD_SIZE", "1"))
         self.rank = int(os.environ.get("RANK", "0"))
         if config.batch % (self.world * config.accumulate):
@@ -132,10 +136,30 @@ class Trainer:
             keep = [line for line in path.read_text().splitlines() if json.loads(line)["step"] <= step]
             path.write_text("".join(line + "\n" for line in keep))
 
+    def _check_folder(self) -> None:
+        """A new run never mixes with another one's files; a resumed run only continues its own."""
+        old = sorted(self.out.glob("step-*.pt")) + [p for p in (self.out / "config.json", self.out / "final.pt") if p.exists()]
+        if not self.resume and old:
+            if not self.overwrite:
+                raise ValueError(f"{self.out} holds another run ({', '.join(p.name for p in old[:3])}); continue it with "
+                                 "--resume, choose another --out, or pass --overwrite to replace it")
+            if self.rank == 0:
+                for path in old + [self.out / "log.jsonl"]:
+                    path.unlink(missing_ok=True)
+        if self.resume and (self.out / "config.json").is_file():
+            saved = json.loads((self.out / "config.json").read_text())
+            mine = json.loads(json.dumps(dataclasses.asdict(self.config)))  # tuples as lists, as saved
+            differ = sorted(k for k in mine if k not in RESUMABLE and k in saved and saved[k] != mine[k])
+            if differ:
+                raise ValueError(f"--resume: {self.out} holds a run with other settings ({', '.join(differ)}: "
+                                 + ", ".join(f"{saved[k]!r} there, {mine[k]!r} now" for k in differ[:3])
+                                 + "); use its settings, another --out, or --overwrite without --resume")
+
     # -- the loop -------------------------------------------------------------------------------
     def run(self) -> dict:
         c = self.config
         self.out.mkdir(parents=True, exist_ok=True)
+        self._check_folder()
         seed_everything(c.seed)
         model, loss_fn = self.model.to(self.device), self.loss
         if isinstance(loss_fn, torch.nn.Module):  # frozen networks of the loss (VGG, quality, density)
@@ -175,6 +199,10 @@ class Trainer:
         batches = step_loader(StepBatches(dataset, c.batch, self.rank, self.world), step, c.max_steps, c.num_workers)
         bar = progress(range(step, c.max_steps), desc=f"train {c.model}", disable=None if self.rank == 0 else True)
         last = {}
+        if step >= c.max_steps and (self.out / "log.jsonl").is_file():
+            lines = (self.out / "log.jsonl").read_text().splitlines()
+            last = json.loads(lines[-1]) if lines else {}
+            self.echo(f"{self.out} is already trained to step {step} (max_steps {c.max_steps}); nothing to do")
         start = time.perf_counter()
         for step, (images, qualities) in zip(bar, batches):
             images, qualities = images.to(self.device), qualities.to(self.device)

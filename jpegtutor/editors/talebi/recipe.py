@@ -88,7 +88,7 @@ def stage_seconds(run) -> float:
 
 def train(out, profile: str = "quick", max_steps: int | None = None, quality_weight: float = 0.02,
           tv_weight: float = 0.0, rate_weight: float = 1.0, simulator: str = "soft", quality_model: str = "noref",
-          seed: int | None = None, resume: bool = False, echo=print, **overrides) -> dict:
+          seed: int | None = None, resume: bool = False, echo=print, overwrite: bool = False, **overrides) -> dict:
     """Run the paper's four stages (:data:`RECIPE`) in ``out/<stage>/`` and write ``out/talebi.pt``
     (the joint editor's weights) with its card ``out/talebi.json``. ``max_steps``: the total over
     the stages (default: the profile's). ``quality_model``: ``"noref"`` or a TorchScript NR model
@@ -117,7 +117,8 @@ def train(out, profile: str = "quick", max_steps: int | None = None, quality_wei
         t0 = time.perf_counter()
         seed_everything(seed)
         model, loss = build(**options)
-        last = Trainer(model, loss, config, out / name, resume=resume and (out / name).is_dir(), echo=echo).run()
+        last = Trainer(model, loss, config, out / name, resume=resume and (out / name).is_dir(), echo=echo,
+                       overwrite=overwrite).run()
         stages.append({"stage": name, "parts": parts, "loss": stage, "steps": steps,
                        "seconds": round(stage_seconds(out / name), 1), "wall_seconds": round(time.perf_counter() - t0, 1),
                        "last": last})
