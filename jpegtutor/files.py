@@ -1,7 +1,8 @@
 """Writing files so that a crash never leaves a half-written one: temp file in the same folder, fsync, rename.
 
 Every file the package writes that someone later trusts (JPEGs, results JSON, weights and their
-cards) goes through :func:`write_bytes`; ``torch`` objects through :func:`save_torch`.
+cards) goes through :func:`write_bytes`; ``torch`` objects through
+``write_with(path, lambda handle: torch.save(obj, handle))``.
 """
 
 from __future__ import annotations

@@ -59,6 +59,7 @@ def read_image(path: str | os.PathLike, mode: str = "RGB") -> np.ndarray:
             if orientation not in (1, None):
                 warnings.warn(f"{path.name}: EXIF orientation {orientation} applied", ImageConversionWarning, stacklevel=2)
             img = _to_8bit(ImageOps.exif_transpose(img), path)
+            grey = img.mode in ("L", "LA", "La", "1")
             if img.mode == "P":
                 img = img.convert("RGBA" if "transparency" in img.info else "RGB")
             if img.mode in ("RGBA", "LA", "PA", "La", "RGBa") or (img.mode in ("L", "RGB") and "transparency" in img.info):
@@ -68,7 +69,7 @@ def read_image(path: str | os.PathLike, mode: str = "RGB") -> np.ndarray:
                 white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
                 img = Image.alpha_composite(white, rgba).convert("RGB")
             if mode == "auto":
-                mode = "L" if img.mode in ("L", "1") else "RGB"
+                mode = "L" if grey else "RGB"
             return np.asarray(img.convert(mode), dtype=np.uint8).copy()
     except (UnidentifiedImageError, OSError, SyntaxError, Image.DecompressionBombError) as exc:
         raise ValueError(f"cannot read {path} as an image: {exc}") from exc

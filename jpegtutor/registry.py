@@ -23,6 +23,7 @@ and one line in :data:`PROVIDERS` (or a ``jpegtutor.methods`` entry point in ano
 from __future__ import annotations
 
 import importlib
+import time
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -181,6 +182,7 @@ class Method:
         self.edit_options = edit_options
         self.edits = edits
         self._edit = None
+        self.last_edit_seconds, self.last_edit_cached = 0.0, False
         spec = self.editor or self.encoder
         self.kind = "pixel-editor" if self.editor else self.encoder.kind
         self.point, self.points, self.point_range = spec.point, tuple(spec.points), tuple(spec.point_range)
@@ -211,18 +213,30 @@ class Method:
             raise ValueError(f"{self.encoder.name} writes only {', '.join(self.subsamplings)}, not {subsampling}")
 
     def edit(self, image, point, subsampling: str = "4:2:0"):
-        """The image the encoder receives: the editor's output (``uint8 (H, W, 3)``), or ``image`` itself."""
+        """The image the encoder receives: the editor's output (``uint8 (H, W, 3)``), or ``image`` itself.
+
+        ``last_edit_seconds``: what computing this edit cost (also when it came from ``edits``)."""
+        self.last_edit_seconds, self.last_edit_cached = 0.0, False
         if self.editor is None:
             return image
         self.load()
         if self.edits is None:
-            return self._edit(image, point, subsampling, **self.edit_options)
+            start = time.perf_counter()
+            edited = self._edit(image, point, subsampling, **self.edit_options)
+            self.last_edit_seconds = time.perf_counter() - start
+            return edited
         import hashlib
 
         key = (hashlib.sha1(image.tobytes()).hexdigest(), image.shape, point, subsampling, repr(sorted(self.edit_options.items())))
-        if key not in self.edits:
-            self.edits[key] = self._edit(image, point, subsampling, **self.edit_options)
-        return self.edits[key]
+        if key in self.edits:
+            edited, self.last_edit_seconds = self.edits[key]
+            self.last_edit_cached = True
+            return edited
+        start = time.perf_counter()
+        edited = self._edit(image, point, subsampling, **self.edit_options)
+        self.last_edit_seconds = time.perf_counter() - start
+        self.edits[key] = (edited, self.last_edit_seconds)
+        return edited
 
     def encode(self, image, point, subsampling: str = "4:2:0", warn: bool = True) -> bytes:
         """Real JPEG bytes of ``image`` at operating point ``point``."""

@@ -109,3 +109,15 @@ def test_a_greyscale_file_stays_greyscale_and_matches_pillow(tmp_path):
     assert (tmp_path / "g.jpg").read_bytes() == pillow.getvalue()  # one component, 1x1, as libjpeg writes it
     with Image.open(tmp_path / "g.jpg") as written:
         assert written.mode == "L"
+
+
+def test_bench_train_runs_the_model_it_is_handed():
+    result = run("bench", "train", "--steps", "1", "--size", "16", "--batch", "2", "--configs", "eager-fp32", "--json")
+    assert result.returncode == 0, result.stderr
+    fields = json.loads(result.stdout)
+    assert fields["model"] == "tiny" and fields["eager-fp32_img_per_s"] > 0
+
+
+def test_train_set_rejects_fields_that_have_their_own_flags(tmp_path):
+    result = run("train", "tiny", "--out", str(tmp_path / "run"), "--set", "seed=5")
+    assert result.returncode == 2 and "--set expects KEY=VALUE" in result.stderr and "Traceback" not in result.stderr

@@ -111,7 +111,11 @@ def test_a_pixel_editor_hands_its_output_to_any_encoder(encoder, image):
     data = method.encode(image, 15, "4:2:0")
     assert Image.open(io.BytesIO(data)).size == (image.shape[1], image.shape[0])
     assert len(edits) == 1  # the edit is kept for the next encoder
-    assert data == registry.get_encoder(encoder).encode(next(iter(edits.values())), 15, "4:2:0")
+    edited, seconds = next(iter(edits.values()))
+    assert data == registry.get_encoder(encoder).encode(edited, 15, "4:2:0") and seconds > 0
+    again = registry.get_method(f"talebi+{encoder}", edits=edits)
+    again.encode(image, 15, "4:2:0")
+    assert again.last_edit_cached and again.last_edit_seconds == seconds  # its cost is still reported
 
 
 def test_unknown_and_unavailable_methods_say_what_there_is(monkeypatch):

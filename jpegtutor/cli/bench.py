@@ -13,10 +13,12 @@ def _bench(args: argparse.Namespace) -> int:
 
     result = {}
     if args.what == "train":
+        from ..editors import tiny
         from ..train.bench import training_speed
 
         configs = tuple(c.strip() for c in args.configs.split(",")) if args.configs else None
-        result = training_speed(args.device, args.batch, args.size or 128, args.steps, configs=configs)
+        result = {"model": "tiny", **training_speed(tiny.build, args.device, args.batch, args.size or 128, args.steps,
+                                                     configs=configs)}
         return print_result(result, args)
     modes = tuple(m.strip() for m in args.modes.split(","))
     for mode in modes:

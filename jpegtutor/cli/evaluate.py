@@ -82,7 +82,8 @@ def add(sub) -> None:
     p.add_argument("--no-lpips", action="store_true", help="skip LPIPS (needs the AlexNet weights)")
     p.add_argument("--json", metavar="OUT", help="write the full results (per image too) to OUT")
     p.add_argument("--save-files", metavar="FILES", dest="save_files",
-                   help="keep every JPEG measured in FILES/<image>/<point>.jpg (each row of the JSON names its file)")
+                   help="keep every JPEG measured in FILES/<image stem>/<point name>-<point>.jpg, e.g. kodim01/quality-20.jpg "
+                        "(each row of the JSON names its file)")
     p.add_argument("--checkpoint", help="a pixel editor's weights (default: the shipped ones)")
     p.add_argument("--label", help="the method's name in the results (default: --method)")
     p.set_defaults(func=_eval)

@@ -78,6 +78,9 @@ def compare(result: dict, reference: dict, bpp_ranges=BPP_RANGES) -> dict:
     overlap and within each bpp window (the points of each curve that fall inside it, at least 4)."""
     if [im["name"] for im in reference["images"]] != [im["name"] for im in result["images"]]:
         raise ValueError("the baseline was evaluated on different images")
+    for key in ("subsampling",):
+        if key in reference and key in result and reference[key] != result[key]:
+            raise ValueError(f"the baseline was evaluated with {key} {reference[key]}, this result with {result[key]}")
     out = {"baseline": reference["method"]}
     out["bd_rate_percent"], out["bd_metric"] = _bd(result["points"], reference["points"])
     out["bd_rate_percent_by_range"] = {f"{lo}-{hi} bpp": _bd(result["points"], reference["points"], (lo, hi))[0]
@@ -92,8 +95,9 @@ def evaluate(method: str | registry.Method = DEFAULT_BASELINE, dataset: str = "k
     """Evaluate ``method`` on every image of ``dataset`` (a name or a folder) at each operating point.
 
     ``qualities``: the operating points (default: the method's ``points``). ``baseline``: a method
-    name (evaluated in the same run, same points) or a result dict / JSON path from an earlier run
-    on the same images. ``checkpoint``: a pixel editor's weights (default: the shipped ones).
+    name (evaluated in the same run: at the same points, or at its own default points when the method
+    is a pixel editor, whose trained range is usually narrower) or a result dict / JSON path from an
+    earlier run on the same images and subsampling. ``checkpoint``: a pixel editor's weights (default: the shipped ones).
     ``save_files``: a folder to keep every file measured (``<image stem>/<point name>-<point>.jpg``;
     each per-image point records it as ``file``). ``cache``: a dict shared between calls that keeps
     the quality metrics per (image, decoded pixels), so methods that decode to the same pixels
@@ -127,6 +131,8 @@ def evaluate(method: str | registry.Method = DEFAULT_BASELINE, dataset: str = "k
             start = time.perf_counter()
             encoded = spec.encode(image, point, subsampling, warn=False)
             seconds = time.perf_counter() - start
+            if spec.last_edit_cached:  # an edit shared with another encoder still cost its time once
+                seconds += spec.last_edit_seconds
             decoded = decode(encoded)
             key = (str(path), use_lpips, hashlib.sha1(decoded.tobytes()).hexdigest())
             quality = cache.get(key) if cache is not None else None

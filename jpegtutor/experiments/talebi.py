@@ -148,9 +148,7 @@ def evaluate_shipped(limit: int | None = None, checkpoint: str | None = None, la
     result = evaluate("talebi+libjpeg", "kodak", EDIT_QUALITIES, "4:2:0", baseline=base, limit=limit,
                       checkpoint=checkpoint, label=label)
     result["baseline_points"] = base["points"]
-    write_result(name, result, echo=echo)
-    if checkpoint is None:
-        update_leaderboard(result, RESULTS / "leaderboard.json", name)
+    write_result(name, result, echo=echo)  # its leaderboard entry comes from `encoders` (talebi+libjpeg)
     echo(json.dumps(result["bd_rate_percent"]))
     return result
 

@@ -2,8 +2,8 @@
 
     jpegtutor bench train [--device cpu|cuda] [--batch 16] [--crop 128] [--steps 10] [--json]
 
-Each configuration trains the ``tiny`` editor (through the exact simulator and the rate proxy) on
-the same random batch: a fresh model and Adam, warm-up steps (where ``torch.compile`` compiles),
+Each configuration trains a model handed over as ``build() -> (model, loss)`` (the CLI passes the
+``tiny`` editor: through the exact simulator and the rate proxy) on the same random batch: a fresh model and Adam, warm-up steps (where ``torch.compile`` compiles),
 then ``steps`` timed optimizer steps. Configurations: ``eager-fp32``, ``compile-fp32`` and, on
 CUDA, ``eager-bf16`` and ``compile-bf16`` (bfloat16 autocast, as the trainer uses there).
 """
@@ -14,16 +14,16 @@ import time
 
 import torch
 
-from .models import TinyEditor, tiny_loss
-
 __all__ = ["training_speed"]
 
 
-def _measure(device, batch, crop, steps, compile_: bool, bf16: bool, warmup: int) -> float:
+def _measure(build, device, batch, crop, steps, compile_: bool, bf16: bool, warmup: int) -> float:
     gen = torch.Generator().manual_seed(0)
     images = torch.rand(batch, 3, crop, crop, generator=gen).to(device)
     qualities = torch.randint(10, 51, (batch,), generator=gen).float().to(device)
-    model = TinyEditor().to(device)
+    torch.manual_seed(0)
+    model, loss_fn = build()
+    model = model.to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
     run = torch.compile(model) if compile_ else model
 
@@ -31,9 +31,9 @@ def _measure(device, batch, crop, steps, compile_: bool, bf16: bool, warmup: int
         optimizer.zero_grad(set_to_none=True)
         if bf16:
             with torch.autocast(device.type, torch.bfloat16):
-                loss = tiny_loss(run, images, qualities)["loss"]
+                loss = loss_fn(run, images, qualities)["loss"]
         else:
-            loss = tiny_loss(run, images, qualities)["loss"]
+            loss = loss_fn(run, images, qualities)["loss"]
         loss.backward()
         optimizer.step()
 
@@ -49,9 +49,9 @@ def _measure(device, batch, crop, steps, compile_: bool, bf16: bool, warmup: int
     return batch * steps / (time.perf_counter() - start)
 
 
-def training_speed(device: str = "cpu", batch: int = 16, crop: int = 128, steps: int = 10, warmup: int = 3,
+def training_speed(build, device: str = "cpu", batch: int = 16, crop: int = 128, steps: int = 10, warmup: int = 3,
                    configs: tuple[str, ...] | None = None) -> dict:
-    """Images per second for each configuration, and the fastest one's ratio to ``eager-fp32``."""
+    """Images per second of ``build() -> (model, loss)`` in each configuration, and the fastest one's ratio to ``eager-fp32``."""
     dev = torch.device(device)
     available = ["eager-fp32", "compile-fp32"] + (["eager-bf16", "compile-bf16"] if dev.type == "cuda" else [])
     configs = tuple(configs or available)
@@ -63,7 +63,7 @@ def training_speed(device: str = "cpu", batch: int = 16, crop: int = 128, steps:
         result["gpu"] = torch.cuda.get_device_name(dev)
     for name in configs:
         mode, precision = name.split("-")
-        result[f"{name}_img_per_s"] = _measure(dev, batch, crop, steps, mode == "compile", precision == "bf16", warmup)
+        result[f"{name}_img_per_s"] = _measure(build, dev, batch, crop, steps, mode == "compile", precision == "bf16", warmup)
     fastest = max(configs, key=lambda n: result[f"{n}_img_per_s"])
     result["fastest"] = fastest
     if "eager-fp32" in configs:

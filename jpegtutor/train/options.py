@@ -8,8 +8,10 @@ from .loop import TrainConfig
 
 __all__ = ["TRAIN_FIELDS", "parse_settings", "parse_value"]
 
-# TrainConfig fields a user may set (model, options and init belong to the recipe)
-TRAIN_FIELDS = {f.name: f.default for f in dataclasses.fields(TrainConfig) if f.name not in ("model", "options", "init")}
+# TrainConfig fields a user may set with --set (model, options and init belong to the recipe; seed,
+# max_steps and checkpoint_every have flags of their own)
+TRAIN_FIELDS = {f.name: f.default for f in dataclasses.fields(TrainConfig)
+                if f.name not in ("model", "options", "init", "seed", "max_steps", "checkpoint_every")}
 
 
 def parse_value(text: str, like):

@@ -110,9 +110,9 @@ def train(out, profile: str = "quick", max_steps: int | None = None, quality_wei
         if stage == "edit":
             options.update(quality_weight=quality_weight, tv_weight=tv_weight, rate_weight=rate_weight, simulator=simulator,
                            quality_model=quality_model)
-        config = TrainConfig(model="talebi", options=options, init=tuple(str(out / i / "final.pt") for i in inits),
-                             max_steps=steps, lr=base_lr * lr_factor, seed=seed, warmup=min(50, steps // 10 + 1),
-                             checkpoint_every=every or max(1, min(500, steps)), **settings)
+        config = TrainConfig(**{"warmup": min(50, steps // 10 + 1), **settings}, model="talebi", options=options,
+                             init=tuple(str(out / i / "final.pt") for i in inits), max_steps=steps, lr=base_lr * lr_factor,
+                             seed=seed, checkpoint_every=every or max(1, min(500, steps)))
         echo(f"stage {name}: {parts}, {stage}, {steps} steps")
         t0 = time.perf_counter()
         seed_everything(seed)
