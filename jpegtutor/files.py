@@ -20,6 +20,13 @@ __all__ = ["write_bytes", "write_json", "write_text", "write_with"]
 def write_with(path: str | os.PathLike, writer: Callable[[object], None]) -> Path:
     """Call ``writer(binary file)`` on a temporary file beside ``path``, then rename it to ``path``."""
     path = Path(path)
+    for folder in [path.parent, *path.parent.parents]:
+        if folder.exists():
+            if not folder.is_dir():
+                raise NotADirectoryError(f"cannot write {path}: {folder} is a file, not a folder")
+            break
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot write {path}: it is a folder")
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:

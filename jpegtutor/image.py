@@ -15,8 +15,12 @@ import torch
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from .checks import check_image_u8
+from .files import write_with
 
 __all__ = ["ImageConversionWarning", "read_image", "to_tensor", "to_uint8", "write_image"]
+
+
+LOSSLESS = {".png": "PNG", ".bmp": "BMP", ".tif": "TIFF", ".tiff": "TIFF", ".ppm": "PPM", ".pgm": "PPM", ".pnm": "PPM"}
 
 
 class ImageConversionWarning(UserWarning):
@@ -76,12 +80,16 @@ def read_image(path: str | os.PathLike, mode: str = "RGB") -> np.ndarray:
 
 
 def write_image(path: str | os.PathLike, image: np.ndarray | torch.Tensor) -> Path:
-    """Write an image losslessly (the format follows the suffix; use ``.png``).
+    """Write an image losslessly and atomically (the format follows the suffix: .png, .bmp, .tif, .ppm/.pgm).
 
     ``image``: ``uint8 (H, W, 3)``/``(H, W)`` array, or a float tensor ``(3, H, W)``/``(1, 3, H, W)``
-    in ``[0, 1]``.
+    in ``[0, 1]``. A lossy suffix (``.jpg``, ``.webp``) is refused: it would compress the image again.
     """
     path = Path(path)
+    suffix = path.suffix.lower()
+    if suffix not in LOSSLESS:
+        lossy = " (a lossy format: it would compress the image again)" if suffix in (".jpg", ".jpeg", ".webp", ".jxl") else ""
+        raise ValueError(f"{path}: write a lossless image, one of {', '.join(sorted(LOSSLESS))}; got {suffix or 'no suffix'}{lossy}")
     if isinstance(image, torch.Tensor):
         image = to_uint8(image)
         if image.ndim == 4:
@@ -89,8 +97,8 @@ def write_image(path: str | os.PathLike, image: np.ndarray | torch.Tensor) -> Pa
                 raise ValueError(f"write_image takes one image, got a batch of {image.shape[0]}")
             image = image[0]
     _check_uint8_image(image, "image")
-    Image.fromarray(image).save(path)
-    return path
+    picture = Image.fromarray(image)
+    return write_with(path, lambda handle: picture.save(handle, format=LOSSLESS[suffix]))
 
 
 def _check_uint8_image(image, name: str) -> None:

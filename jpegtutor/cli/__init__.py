@@ -20,6 +20,7 @@ Methods are looked up in :mod:`jpegtutor.registry`; no command names a method.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import warnings
 
@@ -31,8 +32,15 @@ __all__ = ["build_parser", "main"]
 GROUPS = (book, codec, simulate, bench, rate, evaluate, preedit, train, data, metrics)
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse with a one-line error (``jpegtutor encode: error: ... (see jpegtutor encode --help)``), exit 2."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="jpegtutor",
         description="Learned pre-editing for JPEG: the command line of the jpegtutor book and package.",
     )
@@ -50,9 +58,9 @@ def _message(exc: BaseException) -> str:
         return (f"{exc} (work offline: put the files where the message above says, or set JPEGTUTOR_WEIGHTS / "
                 "JPEGTUTOR_DATA to folders holding them; JPEGTUTOR_OFFLINE=1 never downloads)")
     if isinstance(exc, IsADirectoryError):
-        return f"{exc.filename or exc} is a folder, not a file"
+        return str(exc) if exc.filename is None else f"{exc.filename} is a folder, not a file"
     if isinstance(exc, NotADirectoryError):
-        return f"{exc.filename or exc}: a part of this path is a file, not a folder"
+        return str(exc) if exc.filename is None else f"{exc.filename}: a part of this path is a file, not a folder"
     if isinstance(exc, PermissionError):
         return f"permission denied: {exc.filename or exc}"
     if isinstance(exc, FileExistsError):
@@ -78,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"jpegtutor {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (| head): stop quietly, as Unix tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (ValueError, TypeError, OSError, RuntimeError) as exc:
         print(f"jpegtutor {args.command}: error: {_message(exc)}", file=sys.stderr)
         return 2

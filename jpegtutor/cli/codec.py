@@ -46,6 +46,15 @@ def _inspect(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(info))
         return 0
+    if not info["decoded"]:
+        print(f"{args.input}: {info['width']}x{info['height']}, {info['file_bytes']:,} bytes, {info['bpp']:.4f} bpp, "
+              f"{info['frame']}, {info['precision']}-bit, {info['scans']} scan(s); not decoded: {info['why_not_decoded']}")
+        for c in info["components"]:
+            print(f"  id {c['id']}: sampling {c['h']}x{c['v']}, quantization table {c['qtable']}")
+        print("segments:")
+        for seg in info["segments"]:
+            print(f"  {seg['marker']:20s} at {seg['offset']:8d}  {seg['length']:8d} bytes")
+        return 0
     print(f"{args.input}: {info['width']}x{info['height']}, {info['file_bytes']:,} bytes, {info['bpp']:.4f} bpp, "
           f"{info['frame']}{', JFIF' if info['jfif'] else ''}")
     print("segments:")

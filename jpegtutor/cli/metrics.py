@@ -6,17 +6,19 @@ import argparse
 import json
 
 def _metrics(args: argparse.Namespace) -> int:
-    from ..image import read_image, to_tensor
-    from ..metrics import lpips, ms_ssim, psnr, psnr_y, ssim
+    from ..image import read_image
+    from ..metrics import measure_pixels
+    from ..metrics.lpips_network import lpips
+    from ..metrics.measure import LPIPS_MIN_SIDE
+    from ..image import to_tensor
 
-    x, y = to_tensor(read_image(args.a)), to_tensor(read_image(args.b))
-    if x.shape != y.shape:
-        raise SystemExit(f"images differ in size: {args.a} is {tuple(x.shape[2:])}, {args.b} is {tuple(y.shape[2:])} (H, W)")
-    result = {"psnr_db": float(psnr(x, y)), "psnr_y_db": float(psnr_y(x, y)), "ssim": float(ssim(x, y))}
-    if min(x.shape[2:]) >= 161:
-        result["ms_ssim"] = float(ms_ssim(x, y))
+    a, b = read_image(args.a), read_image(args.b)
+    if a.shape != b.shape:
+        raise ValueError(f"images differ in size: {args.a} is {a.shape[0]}x{a.shape[1]}, {args.b} is {b.shape[0]}x{b.shape[1]} (H x W)")
+    result = measure_pixels(a, b, use_lpips=False)  # the package's one measurement (NaN where an image is too small)
     for net in args.lpips:
-        result[f"lpips_{net}"] = float(lpips(x, y, net=net))
+        small = min(a.shape[:2]) < LPIPS_MIN_SIDE
+        result[f"lpips_{net}"] = float("nan") if small else float(lpips(to_tensor(b), to_tensor(a), net=net))
     if args.json:
         print(json.dumps(result))
     else:

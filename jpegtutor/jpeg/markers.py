@@ -125,8 +125,10 @@ def parse(data: bytes) -> Parsed:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"data must be bytes, got {type(data).__name__}")
     data = bytes(data)
-    if len(data) < 4 or data[0] != 0xFF or data[1] != SOI:
+    if len(data) < 2 or data[0] != 0xFF or data[1] != SOI:
         raise JPEGError("not a JPEG file: it does not start with the SOI marker FF D8", 0)
+    if len(data) < 4:
+        raise JPEGError(f"the file ends right after the SOI marker ({len(data)} bytes): it holds no image", len(data))
     qtables: dict[int, np.ndarray] = {}
     dc_tables: dict[int, HuffmanTable] = {}
     ac_tables: dict[int, HuffmanTable] = {}
