@@ -19,6 +19,7 @@ A missing dataset raises :class:`DatasetNotFoundError` listing every place searc
 from __future__ import annotations
 
 import os
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,7 @@ __all__ = [
     "Dataset",
     "download_dataset",
     "image_paths",
+    "locate_or_samples",
     "load",
     "locate",
     "sample_paths",
@@ -253,3 +255,19 @@ def load_sample(name: str = "kodim23") -> np.ndarray:
     if name not in paths:
         raise ValueError(f"no sample named {name!r}; available: {sorted(paths)}")
     return read_image(paths[name])
+
+
+class SamplesFallbackWarning(UserWarning):
+    """A dataset was not found, so the package's sample images stand in for it (the quick profile)."""
+
+
+def locate_or_samples(name: str) -> Path:
+    """The folder of dataset ``name`` if it is found (or downloadable), else the package's four sample
+    crops, with a :class:`SamplesFallbackWarning`: what a chapter uses in the quick profile on Colab
+    or Binder, where ``live1`` and ``train`` cannot be downloaded."""
+    try:
+        return locate(name)
+    except DatasetNotFoundError:
+        warnings.warn(f"dataset {name!r} not found here; using the {len(sample_paths())} sample crops shipped with "
+                      "the package instead (the numbers differ from the book's)", SamplesFallbackWarning, stacklevel=2)
+        return SAMPLES_DIR

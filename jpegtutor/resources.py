@@ -41,15 +41,20 @@ def repo_root() -> Path | None:
 
 def load_result(name: str) -> dict:
     """A committed JSON results file ``data/results/<name>`` (written by the command named in the
-    chapter that reads it; see ``data/README.md``)."""
+    chapter that reads it; see ``data/README.md``), found in the checkout this package runs from, or
+    in ``data/results`` of the working directory or one of its parents (a clone next to a
+    non-editable install, as on Colab, where the notebook runs in ``chapters/``)."""
     import json
 
-    root = repo_root()
-    path = (root or Path.cwd()) / "data" / "results" / name
-    if not path.is_file():
-        raise ResourceNotFoundError(f"results file {name!r} not found at {path}; it ships with the book's "
-                                    "repository (git clone it), and data/README.md names the command that writes it")
-    return json.loads(path.read_text())
+    places = [root / "data" / "results" / name for root in [repo_root()] if root is not None]
+    here = Path.cwd().resolve()
+    places += [folder / "data" / "results" / name for folder in [here, *list(here.parents)[:3]]]
+    for path in places:
+        if path.is_file():
+            return json.loads(path.read_text())
+    raise ResourceNotFoundError(f"results file {name!r} not found; looked in " + ", ".join(str(p.parent) for p in places)
+                                + ". It ships with the book's repository (git clone it and run from there); "
+                                "data/README.md names the command that writes it")
 
 
 def shared_dirs() -> list[Path]:

@@ -142,3 +142,21 @@ def test_tensor_round_trip_is_exact():
         to_tensor(image.astype(np.float32))
     with pytest.raises(ValueError, match="shape"):
         to_tensor(np.zeros((4, 4, 4), np.uint8))
+
+
+def test_colab_layout_finds_results_and_falls_back_to_samples(isolated, monkeypatch, repo):
+    """A clone beside a non-editable install, the notebook running in chapters/ (the Colab setup cell)."""
+    import jpegtutor.resources as resources
+
+    clone = isolated / "clone"
+    (clone / "data" / "results").mkdir(parents=True)
+    (clone / "chapters").mkdir()
+    (clone / "data" / "results" / "noref_quality.json").write_text('{"spearman": 0.9}')
+    monkeypatch.setattr(resources, "repo_root", lambda: None)
+    monkeypatch.chdir(clone / "chapters")
+    assert resources.load_result("noref_quality.json") == {"spearman": 0.9}
+    with pytest.raises(resources.ResourceNotFoundError, match="looked in"):
+        resources.load_result("missing.json")
+    with pytest.warns(datasets.SamplesFallbackWarning, match="live1"):
+        folder = datasets.locate_or_samples("live1")
+    assert len(datasets.image_paths(folder)) == 4
