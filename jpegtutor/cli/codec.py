@@ -32,7 +32,7 @@ def _decode(args: argparse.Namespace) -> int:
     from ..image import write_image
     from ..jpeg import decode
 
-    image = decode(Path(args.input).read_bytes())
+    image = decode(Path(args.input).read_bytes(), strict=args.strict)  # damage: repaired as libjpeg does, with warnings
     write_image(args.output, image)
     print(f"wrote {args.output}: {image.shape[1]}x{image.shape[0]}")
     return 0
@@ -91,9 +91,10 @@ def add(sub) -> None:
     p.add_argument("--grey", action="store_true", help="encode a colour image as a greyscale JPEG (its luma)")
     p.set_defaults(func=_encode)
 
-    p = sub.add_parser("decode", help="decode a JPEG to PNG (pixel-identical to libjpeg/Pillow)")
+    p = sub.add_parser("decode", help="decode a JPEG to PNG (pixel-identical to libjpeg/Pillow, damaged files too)")
     p.add_argument("input", help=".jpg file")
-    p.add_argument("output", help="output .png")
+    p.add_argument("output", help="output .png (or .bmp, .tif, .ppm: a lossless format)")
+    p.add_argument("--strict", action="store_true", help="refuse a damaged file instead of repairing it as libjpeg does")
     p.set_defaults(func=_decode)
 
     p = sub.add_parser("inspect", help="markers, tables, sampling factors and bits per component of a JPEG")

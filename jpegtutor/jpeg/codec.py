@@ -333,14 +333,39 @@ def _unstuff(data: bytes, start: int, end: int):
     return pieces
 
 
+_PAD = b"\x00" * 2048  # zero bits past the end of a segment: libjpeg's fill after it hits a marker
+
+
+def _resync_action(marker, desired: int) -> int:
+    """libjpeg's ``jpeg_resync_to_restart`` when the marker after a segment is not RST``desired``:
+    1 = discard it and decode on, 2 = skip to the next marker and decide again, 3 = leave it (the next
+    segment decodes as empty). ``marker``: an RST number 0-7, or None for any other marker (or EOF)."""
+    if marker is None or marker in ((desired + 1) & 7, (desired + 2) & 7):
+        return 3
+    if marker in ((desired - 1) & 7, (desired - 2) & 7):
+        return 2
+    return 1
+
+
 def _decode_scan(parsed: markers.Parsed, scan: markers.Scan, data: bytes, grids: dict, geometry,
-                 bits_per_component: dict | None = None):
+                 bits_per_component: dict | None = None, strict: bool = False):
+    """Huffman-decode one scan into ``grids`` the way libjpeg(-turbo) does, damage included.
+
+    Valid files decode identically either way. On damage (``strict=False``, the default) this
+    follows libjpeg: when a segment's data ends before its last block, the bits run on as zeros for
+    the block being decoded, the rest of the segment is left at zero (uniform grey) and a warning
+    says so; an invalid Huffman code consumes 17 bits and decodes as symbol 0; an AC run past the
+    block's end writes to its last coefficient; a restart marker out of sequence is resynchronised
+    by libjpeg's rules (:func:`_resync_action`). ``strict=True`` raises a :class:`JPEGError` instead.
+    """
     frame = parsed.frame
     comps = {c.id: (i, c) for i, c in enumerate(frame.components)}
     hmax = max(c.h for c in frame.components)
     vmax = max(c.v for c in frame.components)
     luts = {}
     for td, table in scan.dc_huffman.items():
+        if any(v > 15 for v in table.values):
+            raise JPEGError(f"DC Huffman table {td} has a symbol above 15 (libjpeg refuses such a table)", scan.offset)
         luts[(0, td)] = [a.tolist() for a in table.lookup()]
     for ta, table in scan.ac_huffman.items():
         luts[(1, ta)] = [a.tolist() for a in table.lookup()]
@@ -363,23 +388,63 @@ def _decode_scan(parsed: markers.Parsed, scan: markers.Scan, data: bytes, grids:
                 units.append(unit)
     tables = {idx: (luts[(0, scan.dc_tables[k])], luts[(1, scan.ac_tables[k])])
               for k, (idx, _) in enumerate(members)}
-    pieces = _unstuff(data, scan.data_start, scan.data_end)
-    interval = scan.restart_interval or len(units)
-    expected_pieces = -(-len(units) // interval) if units else 1
-    if len(pieces) < expected_pieces:
-        raise JPEGError(f"scan has {len(pieces) - 1} restart markers, expected {expected_pieces - 1}",
-                        scan.data_end)
+    pieces = _unstuff(data, scan.data_start, scan.data_end)  # segments between markers; label = the RST before it
+
+    repairs: dict[str, list] = {}  # message -> [count, first offset]: one warning per kind and scan
+
+    def problem(message: str, offset: int) -> None:
+        if strict:
+            raise JPEGError(message, offset)
+        repairs.setdefault(message, [0, offset])[0] += 1
+
+    def terminator(k: int):
+        """The marker that ends piece ``k``: an RST number, or None (the marker after the scan, or EOF)."""
+        return pieces[k + 1][2] if k + 1 < len(pieces) else None
+
+    def load(k: int):
+        payload, offsets, _ = pieces[k]
+        return payload + _PAD, len(payload) * 8, offsets
+
     zz_to_nat = _ZZ_TO_NATURAL
-    for k in range(expected_pieces):
-        payload, offsets, label = pieces[k]
-        if k > 0 and label != (k - 1) % 8:
-            raise JPEGError(f"restart marker RST{label} out of sequence (expected RST{(k - 1) % 8})",
-                            int(offsets[0]) - 2 if len(offsets) else scan.data_end)
-        reader_bytes = payload + b"\x00\x00\x00\x00"
-        n_bits = len(payload) * 8
-        pos = 0
-        pred = {}
-        for unit in units[k * interval:(k + 1) * interval]:
+    interval = scan.restart_interval
+    k, pos = 0, 0
+    reader_bytes, n_bits, offsets = load(0)
+    insufficient, next_rst, restarts_to_go = False, 0, interval
+    pred = {}
+    for unit in units:
+        if interval and restarts_to_go == 0:  # libjpeg's process_restart
+            extraneous = (n_bits - pos) // 8
+            if extraneous > 0 and n_bits > 0:
+                warnings.warn(JPEGWarning(f"corrupt JPEG data: {extraneous} extraneous bytes before the marker at byte "
+                                          f"offset {int(offsets[-1]) + 1 if len(offsets) else scan.data_end}"), stacklevel=3)
+            after = k + 1  # the piece that follows the marker under consideration
+            while True:
+                marker = pieces[after][2] if after < len(pieces) else None
+                where = int(pieces[after][1][0]) - 2 if after < len(pieces) and len(pieces[after][1]) else scan.data_end
+                if marker == next_rst:
+                    k, action = after, 0
+                    break
+                action = _resync_action(marker, next_rst)
+                problem("a restart marker is missing or out of sequence (resynchronised by libjpeg's rules)", where)
+                if action == 1:
+                    k = after
+                    break
+                if action == 2 and after < len(pieces):
+                    after += 1
+                    continue
+                k = after - 1  # action 3: stand before the marker; the segment decodes as empty
+                break
+            if action == 3:
+                reader_bytes, n_bits, offsets = load(k)
+                pos = n_bits
+            else:
+                reader_bytes, n_bits, offsets = load(k)
+                pos = 0
+                insufficient = False
+            pred = {}
+            restarts_to_go = interval
+            next_rst = (next_rst + 1) & 7
+        if not insufficient:
             for idx, r, c in unit:
                 block_start = pos
                 (dc_sym, dc_len), (ac_sym, ac_len) = tables[idx]
@@ -387,25 +452,27 @@ def _decode_scan(parsed: markers.Parsed, scan: markers.Scan, data: bytes, grids:
                 peek = (int.from_bytes(reader_bytes[pos >> 3:(pos >> 3) + 4], "big") >> (16 - (pos & 7))) & 0xFFFF
                 ln = dc_len[peek]
                 if ln == 0:
-                    raise JPEGError("invalid Huffman code for a DC coefficient", _file_offset(offsets, pos, scan))
-                s = dc_sym[peek]
-                pos += ln
+                    problem("invalid Huffman code for a DC coefficient", _file_offset(offsets, pos, scan))
+                    pos, s = pos + 17, 0
+                else:
+                    s = dc_sym[peek]
+                    pos += ln
                 diff = 0
                 if s:
-                    if s > 11:
-                        raise JPEGError(f"DC coefficient category {s} is invalid", _file_offset(offsets, pos, scan))
                     bits = (int.from_bytes(reader_bytes[pos >> 3:(pos >> 3) + 4], "big") >> (32 - (pos & 7) - s)) & ((1 << s) - 1)
                     pos += s
                     diff = bits if bits >> (s - 1) else bits - (1 << s) + 1
                 value = pred.get(idx, 0) + diff
                 pred[idx] = value
-                block[0] = value
+                block[0] = ((value + 32768) & 0xFFFF) - 32768  # libjpeg stores a 16-bit JCOEF
                 i = 1
                 while i < 64:
                     peek = (int.from_bytes(reader_bytes[pos >> 3:(pos >> 3) + 4], "big") >> (16 - (pos & 7))) & 0xFFFF
                     ln = ac_len[peek]
                     if ln == 0:
-                        raise JPEGError("invalid Huffman code for an AC coefficient", _file_offset(offsets, pos, scan))
+                        problem("invalid Huffman code for an AC coefficient", _file_offset(offsets, pos, scan))
+                        pos += 17
+                        break  # symbol 0: end of block
                     rs = ac_sym[peek]
                     pos += ln
                     run, s = rs >> 4, rs & 15
@@ -415,24 +482,30 @@ def _decode_scan(parsed: markers.Parsed, scan: markers.Scan, data: bytes, grids:
                             continue
                         break  # EOB
                     i += run
-                    if i > 63:
-                        raise JPEGError("AC run goes past the end of the block", _file_offset(offsets, pos, scan))
                     bits = (int.from_bytes(reader_bytes[pos >> 3:(pos >> 3) + 4], "big") >> (32 - (pos & 7) - s)) & ((1 << s) - 1)
                     pos += s
+                    if i > 63:  # libjpeg's natural-order table maps indices past the block to its last coefficient
+                        problem("AC run goes past the end of the block", _file_offset(offsets, pos, scan))
+                        block[63] = bits if bits >> (s - 1) else bits - (1 << s) + 1
+                        break
                     block[zz_to_nat[i]] = bits if bits >> (s - 1) else bits - (1 << s) + 1
                     i += 1
-                if i > 64:
-                    raise JPEGError("ZRL goes past the end of the block", _file_offset(offsets, pos, scan))
                 if bits_per_component is not None:
-                    bits_per_component[idx] = bits_per_component.get(idx, 0) + pos - block_start
+                    bits_per_component[idx] = bits_per_component.get(idx, 0) + min(pos, n_bits) - min(block_start, n_bits)
             if pos > n_bits:
-                raise JPEGError("entropy-coded data ends before the last block (truncated or corrupt)",
-                                _file_offset(offsets, n_bits - 1, scan))
-        extraneous = len(payload) - (pos + 7) // 8
-        if extraneous > 0:  # libjpeg warns the same way ("extraneous bytes before marker")
-            warnings.warn(JPEGWarning(f"corrupt JPEG data: {extraneous} extraneous bytes before the marker at "
-                                      f"byte offset {int(offsets[-1]) + 1 if len(offsets) else scan.data_end}"),
-                          stacklevel=3)
+                insufficient = True  # the rest of this segment stays zero, as libjpeg leaves it
+                problem("entropy-coded data ends before the last block of its segment (truncated or corrupt)",
+                        _file_offset(offsets, n_bits - 1, scan))
+        if interval:
+            restarts_to_go -= 1
+    for message, (count, offset) in repairs.items():
+        warnings.warn(JPEGWarning(f"corrupt JPEG data: {message}" + (f" ({count} times, first" if count > 1 else " (")
+                                  + f" at byte offset {offset}); decoded as libjpeg does"), stacklevel=3)
+    extraneous = (n_bits - pos) // 8
+    if extraneous > 0 and not insufficient:  # libjpeg warns the same way ("extraneous bytes before marker")
+        warnings.warn(JPEGWarning(f"corrupt JPEG data: {extraneous} extraneous bytes before the marker at "
+                                  f"byte offset {int(offsets[-1]) + 1 if len(offsets) else scan.data_end}"),
+                      stacklevel=3)
 
 
 def _file_offset(offsets: np.ndarray, bit_pos: int, scan) -> int:
@@ -444,8 +517,8 @@ def _file_offset(offsets: np.ndarray, bit_pos: int, scan) -> int:
 _ZZ_TO_NATURAL = [int(x) for x in ZIGZAG]
 
 
-def _decode_coefficients(data: bytes, bits_per_component: dict | None = None):
-    parsed = markers.parse(data)
+def _decode_coefficients(data: bytes, bits_per_component: dict | None = None, strict: bool = False):
+    parsed = markers.parse(data, strict=strict)
     frame = parsed.frame
     sampling = [(c.h, c.v) for c in frame.components]
     hmax, vmax, geometry = component_geometry(frame.height, frame.width, sampling)
@@ -454,7 +527,7 @@ def _decode_coefficients(data: bytes, bits_per_component: dict | None = None):
     grids = {i: np.zeros((mcus_y * c.v, mcus_x * c.h, 64), dtype=np.int32) for i, c in enumerate(frame.components)}
     decoded = set()
     for scan in parsed.scans:
-        _decode_scan(parsed, scan, data, grids, geometry, bits_per_component)
+        _decode_scan(parsed, scan, data, grids, geometry, bits_per_component, strict)
         decoded.update(scan.component_ids)
     missing = [c.id for c in frame.components if c.id not in decoded]
     if missing:
@@ -462,9 +535,10 @@ def _decode_coefficients(data: bytes, bits_per_component: dict | None = None):
     return parsed, geometry, grids
 
 
-def read_coefficients(data: bytes) -> Coefficients:
-    """The quantized DCT coefficients and tables of a JPEG file (same values as ``jpeglib.read_dct``)."""
-    parsed, geometry, grids = _decode_coefficients(data)
+def read_coefficients(data: bytes, strict: bool = False) -> Coefficients:
+    """The quantized DCT coefficients and tables of a JPEG file (same values as ``jpeglib.read_dct``;
+    a damaged file is read as libjpeg reads it, with warnings, unless ``strict``: see :func:`decode`)."""
+    parsed, geometry, grids = _decode_coefficients(data, strict=strict)
     frame = parsed.frame
     blocks = [grids[i][: g[2], : g[3]].reshape(g[2], g[3], 8, 8).astype(np.int16) for i, g in enumerate(geometry)]
     used = sorted({c.table for c in frame.components})
@@ -475,10 +549,16 @@ def read_coefficients(data: bytes) -> Coefficients:
                         [(c.h, c.v) for c in frame.components], [c.id for c in frame.components])
 
 
-def decode(data: bytes) -> np.ndarray:
+def decode(data: bytes, strict: bool = False) -> np.ndarray:
     """Decode a baseline JPEG file to ``uint8 (H, W, 3)`` RGB (or ``(H, W)`` greyscale) exactly as
-    libjpeg-turbo does by default (integer IDCT, fancy upsampling), i.e. as Pillow does."""
-    parsed, geometry, grids = _decode_coefficients(data)
+    libjpeg-turbo does by default (integer IDCT, fancy upsampling), i.e. as Pillow does.
+
+    Damaged files are decoded as libjpeg decodes them, each repair reported by a :class:`JPEGWarning`
+    (data that ends early: the rest of the segment grey; a missing end: as if EOI followed; a
+    misplaced restart marker: libjpeg's resynchronisation; bytes between segments: skipped).
+    ``strict=True`` raises a :class:`JPEGError` with the byte offset at the first of these instead.
+    """
+    parsed, geometry, grids = _decode_coefficients(data, strict=strict)
     frame = parsed.frame
     hmax = max(c.h for c in frame.components)
     vmax = max(c.v for c in frame.components)

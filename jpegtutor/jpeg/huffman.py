@@ -57,15 +57,23 @@ class HuffmanTable:
         return code_of, length_of
 
     def lookup(self) -> tuple[np.ndarray, np.ndarray]:
-        """Decoding table over 16-bit prefixes: ``(symbol[prefix], length[prefix])`` (length 0: invalid)."""
+        """Decoding table over 16-bit prefixes: ``(symbol[prefix], length[prefix])`` (length 0: invalid).
+
+        Built code by code, as libjpeg builds its decoder, so a (damaged) table that lists a symbol
+        twice still decodes both of its codes.
+        """
+        self.codes()  # raises for an over-subscribed table
         symbols = np.zeros(1 << 16, dtype=np.int32)
         lengths = np.zeros(1 << 16, dtype=np.int32)
-        code_of, length_of = self.codes()
-        for symbol in set(self.values):
-            length = int(length_of[symbol])
-            start = int(code_of[symbol]) << (16 - length)
-            symbols[start:start + (1 << (16 - length))] = symbol
-            lengths[start:start + (1 << (16 - length))] = length
+        code, k = 0, 0
+        for length in range(1, 17):
+            for _ in range(self.bits[length - 1]):
+                start = code << (16 - length)
+                symbols[start:start + (1 << (16 - length))] = self.values[k]
+                lengths[start:start + (1 << (16 - length))] = length
+                code += 1
+                k += 1
+            code <<= 1
         return symbols, lengths
 
     def segment_payload(self) -> bytes:

@@ -8,12 +8,13 @@ next marker that is not a restart marker (``FF D0``-``FF D7``) or a stuffed ``FF
 from __future__ import annotations
 
 import struct
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from .errors import JPEGError
-from .huffman import HuffmanTable
+from .errors import JPEGError, JPEGWarning
+from .huffman import STD_AC_CHROMA, STD_AC_LUMA, STD_DC_CHROMA, STD_DC_LUMA, HuffmanTable
 from .zigzag import ZIGZAG, from_zigzag
 
 __all__ = ["Frame", "FrameComponent", "Parsed", "Scan", "parse", "segment"]
@@ -110,18 +111,31 @@ class Parsed:
     adobe_transform: int | None
 
 
+STANDARD_TABLES = {("DC", 0): STD_DC_LUMA, ("DC", 1): STD_DC_CHROMA, ("AC", 0): STD_AC_LUMA, ("AC", 1): STD_AC_CHROMA}
+
+
 def _u16(data: bytes, offset: int) -> int:
     if offset + 2 > len(data):
         raise JPEGError("file is truncated inside a segment header", offset)
     return (data[offset] << 8) | data[offset + 1]
 
 
-def parse(data: bytes) -> Parsed:
+def parse(data: bytes, strict: bool = True) -> Parsed:
     """Split a JPEG file into its frame, tables and scans, checking everything this codec needs.
 
     Raises :class:`JPEGError` (with the byte offset) for truncated or malformed files and for
-    features outside baseline/extended sequential Huffman 8-bit JPEG with 1 or 3 components.
+    features outside baseline/extended sequential Huffman 8-bit JPEG with 1 or 3 components. With
+    ``strict=False`` it reads on where libjpeg does, with a :class:`JPEGWarning`: bytes between
+    segments are skipped, RST markers outside a scan ignored, and a file that ends inside or after
+    its scan is read as if EOI followed.
     """
+
+    def repair(message: str, offset: int) -> None:
+        if strict:
+            raise JPEGError(message, offset)
+        warnings.warn(JPEGWarning(f"corrupt JPEG data: {message} (at byte offset {offset}); read as libjpeg reads it"),
+                      stacklevel=3)
+
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise TypeError(f"data must be bytes, got {type(data).__name__}")
     data = bytes(data)
@@ -140,9 +154,19 @@ def parse(data: bytes) -> Parsed:
     pos = 2
     while True:
         if pos >= len(data):
-            raise JPEGError("file is truncated: no EOI marker" if scans else "file is truncated before any image data", pos)
+            if not scans:
+                raise JPEGError("file is truncated before any image data", pos)
+            repair("file is truncated: no EOI marker", pos)  # libjpeg inserts a fake EOI
+            segments.append((EOI, pos, 0))
+            break
         if data[pos] != 0xFF:
-            raise JPEGError(f"expected a marker, found byte 0x{data[pos]:02X}", pos)
+            skip = data.find(b"\xff", pos)
+            skip = len(data) if skip < 0 else skip
+            if strict:
+                raise JPEGError(f"expected a marker, found byte 0x{data[pos]:02X}", pos)
+            repair(f"{skip - pos} extraneous bytes before a marker", pos)  # libjpeg's next_marker skips them
+            pos = skip
+            continue
         while pos + 1 < len(data) and data[pos + 1] == 0xFF:  # fill bytes
             pos += 1
         if pos + 1 >= len(data):
@@ -151,9 +175,17 @@ def parse(data: bytes) -> Parsed:
         if marker == EOI:
             segments.append((EOI, pos, 2))
             break
+        if (marker == 0x01 or 0xD0 <= marker <= 0xD7) and not strict:  # libjpeg ignores RSTn and TEM here
+            repair(f"marker FF {marker:02X} outside entropy-coded data ignored", pos)
+            pos += 2
+            continue
         if marker in (SOI, 0x01) or 0xD0 <= marker <= 0xD7:
             raise JPEGError(f"unexpected marker FF {marker:02X} outside entropy-coded data", pos)
         length = _u16(data, pos + 2)
+        if length < 2 and not strict and (0xE0 <= marker <= 0xEF or marker == 0xFE):
+            repair(f"segment FF {marker:02X} has length {length}; skipped as libjpeg skips it", pos)
+            pos += 4  # libjpeg's skip_variable skips nothing more, then looks for the next marker
+            continue
         if length < 2 or pos + 2 + length > len(data):
             raise JPEGError(f"segment FF {marker:02X} has length {length}, beyond the end of the file", pos)
         body = data[pos + 4:pos + 2 + length]
@@ -234,13 +266,18 @@ def parse(data: bytes) -> Parsed:
                 tds.append(t >> 4)
                 tas.append(t & 15)
             ss, se, ahal = body[1 + 2 * ns], body[2 + 2 * ns], body[3 + 2 * ns]
-            if ss != 0 or se != 63 or ahal != 0:
-                raise JPEGError("scan with partial spectral range or successive approximation (progressive) "
-                                "is not supported", pos)
+            if ss != 0 or se != 63 or ahal != 0:  # libjpeg only warns in a sequential frame (JWRN_NOT_SEQUENTIAL)
+                repair("scan with partial spectral range or successive approximation (progressive) "
+                       "in a sequential frame", pos)
             start = pos + 2 + length
-            end = _scan_end(data, start)
+            end = _scan_end(data, start, strict)
             scan = Scan(ids, tds, tas, start, end, restart_interval, pos)
             for cid, td, ta in zip(ids, tds, tas):
+                for kind, tid, tables in (("DC", td, dc_tables), ("AC", ta, ac_tables)):
+                    if tid not in tables and tid in (0, 1) and not strict:  # libjpeg-turbo: the Annex K tables
+                        repair(f"scan uses Huffman table {kind}{tid} that was never defined; the standard one "
+                               "stands in (as in Motion-JPEG)", pos)
+                        tables[tid] = STANDARD_TABLES[kind, tid]
                 if td not in dc_tables or ta not in ac_tables:
                     raise JPEGError(f"scan uses Huffman table DC{td}/AC{ta} that was never defined", pos)
                 scan.dc_huffman[td] = dc_tables[td]
@@ -269,13 +306,16 @@ def parse(data: bytes) -> Parsed:
     return Parsed(frame, scans, qtables, segments, jfif, adobe)
 
 
-def _scan_end(data: bytes, start: int) -> int:
-    """Offset of the first marker after ``start`` that is neither a stuffed zero nor a restart marker."""
+def _scan_end(data: bytes, start: int, strict: bool = True) -> int:
+    """Offset of the first marker after ``start`` that is neither a stuffed zero nor a restart marker
+    (the end of the file when it ends first and ``strict`` is off: libjpeg then reads a fake EOI)."""
     pos = start
     n = len(data)
     while True:
         pos = data.find(b"\xff", pos)
         if pos < 0 or pos + 1 >= n:
+            if not strict:
+                return n
             raise JPEGError("file is truncated inside the entropy-coded data", n)
         nxt = data[pos + 1]
         if nxt == 0 or 0xD0 <= nxt <= 0xD7 or nxt == 0xFF:
