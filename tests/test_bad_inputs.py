@@ -148,7 +148,10 @@ def test_bad_outputs(inputs, capsys, tmp_path):
                  ("preedit", "talebi", SAMPLE, files["unwritable"], "--quality", "15", "--no-lpips"),
                  ("eval", "--dataset", files["folder"], "--no-lpips"), ("eval", "--dataset", files["missing"], "--no-lpips"),
                  ("eval", "--method", "libjpeg", "--dataset", repo_root() / "jpegtutor" / "samples", "--qualities", "50",
-                  "--no-lpips", "--json", files["unwritable"])):
+                  "--no-lpips", "--json", files["unwritable"]),
+                 ("train", "tiny", "--out", files["unwritable"], "--max-steps", "1"), ("train", "nope", "--out", tmp_path / "r"),
+                 ("train", "tiny", "--out", tmp_path / "r", "--set", "batch=abc"), ("data", "locate", "nope"),
+                 ("preedit", "nope", SAMPLE, tmp_path / "p.jpg", "--quality", "15"), ("eval", "--method", "webp")):
         code, _, err = _run(capsys, *argv)
         _check(code, err, 2, [tmp_path / "lossy.jpg"], argv)
 
