@@ -307,7 +307,8 @@ def header_segments(coefs: Coefficients, plan: EntropyPlan) -> list[bytes]:
 
 
 def _unstuff(data: bytes, start: int, end: int):
-    """Entropy-coded bytes of a scan split at restart markers: list of (bytes, file offsets, marker index)."""
+    """Entropy-coded bytes of a scan split at restart markers (and invalid markers, label -1): list of
+    (bytes, file offsets, the RST number of the marker before them)."""
     chunk = np.frombuffer(data, dtype=np.uint8, count=end - start, offset=start)
     ff = np.flatnonzero(chunk[:-1] == 0xFF) if chunk.size > 1 else np.array([], dtype=np.int64)
     pieces = []
@@ -320,6 +321,9 @@ def _unstuff(data: bytes, start: int, end: int):
         elif 0xD0 <= nxt <= 0xD7:
             keep[i] = keep[i + 1] = False
             boundaries.append((i, int(nxt) - 0xD0))
+        elif nxt < 0xC0:  # an invalid marker code inside the scan (lenient parsing keeps it): label -1
+            keep[i] = keep[i + 1] = False
+            boundaries.append((i, -1))
         elif nxt == 0xFF:
             keep[i] = False
     if chunk.size and chunk[-1] == 0xFF:
@@ -339,7 +343,10 @@ _PAD = b"\x00" * 2048  # zero bits past the end of a segment: libjpeg's fill aft
 def _resync_action(marker, desired: int) -> int:
     """libjpeg's ``jpeg_resync_to_restart`` when the marker after a segment is not RST``desired``:
     1 = discard it and decode on, 2 = skip to the next marker and decide again, 3 = leave it (the next
-    segment decodes as empty). ``marker``: an RST number 0-7, or None for any other marker (or EOF)."""
+    segment decodes as empty). ``marker``: an RST number 0-7, -1 for an invalid marker code (below
+    SOF0), or None for any other marker (or EOF)."""
+    if marker == -1:
+        return 2
     if marker is None or marker in ((desired + 1) & 7, (desired + 2) & 7):
         return 3
     if marker in ((desired - 1) & 7, (desired - 2) & 7):
@@ -426,6 +433,8 @@ def _decode_scan(parsed: markers.Parsed, scan: markers.Scan, data: bytes, grids:
                     break
                 action = _resync_action(marker, next_rst)
                 problem("a restart marker is missing or out of sequence (resynchronised by libjpeg's rules)", where)
+                if action == 2 and after >= len(pieces):
+                    action = 3
                 if action == 1:
                     k = after
                     break
