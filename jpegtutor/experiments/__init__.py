@@ -9,6 +9,8 @@ Nothing in the package imports them (``tests/test_layers.py`` checks). Each writ
 | ``classical`` | the classical encoders' RD results on Kodak/LIVE1 and the leaderboard (chapter 08) |
 | ``rate_proxies`` | the learned rate proxies (zoo ``rate-density``, ``rate-network``) and ``rate_proxies.json`` (chapter 07) |
 | ``noref`` | the no-reference quality model (zoo ``noref``) and ``noref_quality.json`` (chapter 09) |
+| ``decoder_fuzz`` | our decoder against libjpeg on damaged files, ``decoder_fuzz.json`` |
+| ``codec`` | the codec's byte/pixel identity sweep and its speed beside Pillow |
 | ``talebi`` | Talebi et al.'s editor (zoo ``talebi``), its evaluation, ablation and per-image study (chapter 09) |
 """
 

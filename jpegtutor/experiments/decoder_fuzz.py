@@ -6,7 +6,7 @@ Three seed files (Pillow JPEGs of Kodak crops: q30 4:2:0 128x96; q85 4:4:4 optim
 q60 4:2:2 with a restart marker every 4 MCUs, 112x80), each damaged ``per_seed`` times by one of:
 1-8 byte flips, an insertion of 1-16 random bytes, a deletion of 1-64 bytes, a truncation, a
 corrupted segment length, a marker byte swapped for another marker, a restart marker renumbered,
-removed or repeated (the seed without restart markers gets a flip instead). Every file goes to Pillow
+removed or repeated (in the seed that has them; the others get a flip, counted as one). Every file goes to Pillow
 (``Image.open(...).load()``) and to :func:`jpegtutor.jpeg.decode` (libjpeg-style recovery, the
 default). Reported per kind: how many files Pillow decodes, the share of those we decode too, and
 the share of those that are pixel-identical (overall, and among files whose dequantized
@@ -130,6 +130,8 @@ def run(per_seed: int = 1000, seed: int = 20261201, echo=print) -> dict:
     for name, data in _seeds().items():
         for i in range(per_seed):
             kind = KINDS[i % len(KINDS)]
+            if kind == "restart" and not any(data[j] == 0xFF and 0xD0 <= data[j + 1] <= 0xD7 for j in range(len(data) - 1)):
+                kind = "flip"  # a seed without restart markers: counted as the flip it gets
             damaged = mutate(data, kind, rng)
             reference = _pillow(damaged)
             if reference is None and kind == "truncate":

@@ -204,8 +204,8 @@ def parse(data: bytes, strict: bool = True) -> Parsed:
                         raise JPEGError("malformed DQT segment", pos)
                     raw = body[k + 1:k + 1 + size]
                     values = (np.frombuffer(raw, dtype=">u2") if pq else np.frombuffer(raw, dtype=np.uint8)).astype(np.int32)
-                    if values.min() == 0:
-                        raise JPEGError("quantization table contains a zero", pos)
+                    if values.min() == 0:  # libjpeg accepts it (the coefficients dequantize to zero)
+                        repair("quantization table contains a zero", pos)
                     qtables[tq] = from_zigzag(values)
                     k += 1 + size
             elif marker == DHT:
