@@ -6,6 +6,9 @@ import numpy as np
 import pytest
 
 from jpegtutor.image import write_image
+from jpegtutor.resources import repo_root
+
+REPO = repo_root()
 from jpegtutor.jpeg import pillow_decode, pillow_encode
 
 
@@ -121,3 +124,20 @@ def test_bench_train_runs_the_model_it_is_handed():
 def test_train_set_rejects_fields_that_have_their_own_flags(tmp_path):
     result = run("train", "tiny", "--out", str(tmp_path / "run"), "--set", "seed=5")
     assert result.returncode == 2 and "--set expects KEY=VALUE" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_failed_download_is_one_line_with_the_fix(isolated, monkeypatch, capsys):
+    """No ImageNet weights and no network: the first LPIPS call tries a download, which fails."""
+    import jpegtutor.metrics.lpips_network as network
+    from jpegtutor import cli
+
+    monkeypatch.setenv("JPEGTUTOR_OFFLINE", "0")
+
+    def no_network(url, *args, **kwargs):
+        raise ConnectionError(f"could not download {url}: [Errno -3] Temporary failure in name resolution")
+
+    monkeypatch.setattr(network, "download", no_network)
+    sample = next((REPO / "jpegtutor" / "samples").glob("*.png"))
+    assert cli.main(["metrics", str(sample), str(sample)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "could not download" in err[0] and "JPEGTUTOR_WEIGHTS" in err[0]
