@@ -91,7 +91,7 @@ def ship(runs: Path = RUNS, echo=print) -> Path:
     return target
 
 
-ENCODERS = ("libjpeg", "libjpeg-optimized", "mozjpeg")
+ENCODERS = ("libjpeg", "libjpeg-optimized", "mozjpeg", "jpegli-optimized")
 
 
 def encoders(limit: int | None = None, echo=print) -> dict:
