@@ -161,3 +161,33 @@ def test_zoo_ships_weights_with_card_and_manifest_and_refuses_a_changed_file(tmp
         zoo.path("demo")
     with pytest.raises(ValueError, match="the zoo has: demo"):
         zoo.path("nope")
+
+
+def test_zoo_downloads_a_url_entry_once_and_checks_it(tmp_path, monkeypatch):
+    """The online path for weights too large to ship, served from a local copy (file://)."""
+    import hashlib
+
+    import torch
+
+    from jpegtutor import zoo
+    from jpegtutor.resources import ResourceNotFoundError
+
+    source = tmp_path / "remote.pt"
+    torch.save({"w": torch.arange(3.0)}, source)
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()
+    monkeypatch.setattr(zoo, "WEIGHTS_DIR", tmp_path / "weights")
+    monkeypatch.setattr(zoo, "MANIFEST_PATH", tmp_path / "manifest.json")
+    monkeypatch.setenv("JPEGTUTOR_CACHE", str(tmp_path / "cache"))
+    entry = {"file": "big.pt", "sha256": digest, "card": None, "description": "test", "url": source.as_uri()}
+    (tmp_path / "manifest.json").write_text(__import__("json").dumps({"big": entry}))
+    monkeypatch.setenv("JPEGTUTOR_OFFLINE", "1")
+    with pytest.raises(ResourceNotFoundError, match="JPEGTUTOR_OFFLINE"):
+        zoo.path("big")
+    monkeypatch.setenv("JPEGTUTOR_OFFLINE", "0")
+    assert torch.equal(zoo.load_state("big")["w"], torch.arange(3.0))
+    assert (tmp_path / "cache" / "weights" / "big.pt").read_bytes() == source.read_bytes()
+    (tmp_path / "cache" / "weights" / "big.pt").unlink()
+    (tmp_path / "manifest.json").write_text(__import__("json").dumps({"big": {**entry, "sha256": "0" * 64}}))
+    with pytest.raises(ValueError, match="checksum"):
+        zoo.path("big")
+    assert not (tmp_path / "cache" / "weights" / "big.pt").exists()  # a bad download leaves nothing behind
