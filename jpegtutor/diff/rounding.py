@@ -41,8 +41,9 @@ __all__ = [
 
 
 def round_half_away(x: torch.Tensor) -> torch.Tensor:
-    """Round to nearest, halves away from zero (as libjpeg's quantizer); no gradient."""
-    return torch.sign(x) * torch.floor(torch.abs(x) + 0.5)
+    """Round to nearest, halves away from zero (as libjpeg's quantizer); no gradient.
+    ``trunc(x + sign(x) / 2)``: the same floats as ``sign(x) floor(|x| + 1/2)`` in fewer operations."""
+    return torch.trunc(x + 0.5 * torch.sign(x))
 
 
 def hard_round(x: torch.Tensor) -> torch.Tensor:

@@ -18,17 +18,21 @@ tables can be given directly as ``(B, 2, 8, 8)`` (luma, chroma; gradient with re
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+
 import torch
 
 from ..jpeg import _array as A
 from ..jpeg import dct as jdct
 from ..jpeg import quant as jquant
 from ..jpeg.codec import component_geometry, normalize_subsampling, sampling_factors
-from ..jpeg.color import rgb_to_ycbcr_planes, ycbcr_to_rgb_planes
+from ..jpeg.color import rgb_to_ycbcr_tensor, ycbcr_to_rgb_tensor
 from ..jpeg.sampling import downsample_libjpeg, upsample_libjpeg
 from .rounding import get_rounding, round_half_away, surrogate_floor
 
-__all__ = ["EXACT_FORWARD", "JPEGSimulator", "dct_coefficients", "quality_to_tables", "simulate"]
+__all__ = ["EXACT_FORWARD", "JPEGSimulator", "dct_coefficients", "quality_to_tables", "reference_path", "simulate",
+           "using_reference_path"]
 
 EXACT_FORWARD = ("hard", "ste", "cubic-ste")  # surrogates whose forward value is the exact rounding
 
@@ -37,6 +41,12 @@ _DCT = torch.from_numpy(jdct.dct_matrix())
 # product is faster than two batched 8 x 8 ones on CPUs and GPUs alike.
 _DCT64 = torch.kron(_DCT, _DCT)
 _BASE = torch.from_numpy(jquant.STD_LUMA), torch.from_numpy(jquant.STD_CHROMA)
+
+
+def _clip(x: torch.Tensor) -> torch.Tensor:
+    """Clip to [0, 255] with a straight-through gradient (a plain clamp where autograd is not recording)."""
+    clipped = x.clamp(0.0, 255.0)
+    return x + (clipped - x).detach() if torch.is_grad_enabled() and x.requires_grad else clipped
 
 
 def _ste(smooth: torch.Tensor, exact: torch.Tensor) -> torch.Tensor:
@@ -117,8 +127,8 @@ def _encode(image, subsampling, rounding_fn, floor_fn, exact: bool) -> list[torc
     sampling = sampling_factors(subsampling, 3)
     hmax, vmax, geometry = component_geometry(height, width, sampling)
     rgb = rounding_fn(image * 255.0)  # the 8-bit image Pillow would be given
-    rgb = rgb - (rgb - rgb.clamp(0.0, 255.0)).detach()
-    planes = rgb_to_ycbcr_planes(rgb[:, 0], rgb[:, 1], rgb[:, 2], floor_fn)  # libjpeg's formula, surrogate floors
+    rgb = _clip(rgb)
+    planes = rgb_to_ycbcr_tensor(rgb, floor_fn).unbind(1)  # libjpeg's formula, surrogate floors
     K = _DCT64.to(image)
     rows = -(-height // vmax) * vmax
     out = []
@@ -162,15 +172,16 @@ def _decode(quantized, tables, height, width, subsampling, rounding_fn, floor_fn
         else:
             samples = rounding_fn((q * table) @ K + 128.0)  # IDCT output: integers...
         samples = _unblocks(samples)
-        samples = samples - (samples - samples.clamp(0.0, 255.0)).detach()  # ...clipped to 0-255
+        samples = _clip(samples)  # ...clipped to 0-255
         samples = samples[:, :comp_h, :comp_w]
         planes.append(upsample_libjpeg(samples, hmax // h, vmax // v, height, width, floor=floor_fn))  # fancy upsampling
-    out = torch.stack(list(ycbcr_to_rgb_planes(*planes, floor=floor_fn)), 1)
-    out = out - (out - out.clamp(0.0, 255.0)).detach()  # the decoder clips; gradient passes (saturated images)
+    out = ycbcr_to_rgb_tensor(*planes, floor=floor_fn)
+    out = _clip(out)  # the decoder clips; gradient passes (saturated images)
     return out / 255.0
 
 
-def _pipeline(image, tables, subsampling, rounding_fn, floor_fn, exact: bool = False, detach_table=True):
+def _pipeline(image, tables, subsampling, rounding_fn, floor_fn, exact: bool = False, detach_table=True,
+              return_coefficients: bool = False):
     """libjpeg's pipeline in float arithmetic, each rounding and floor replaced by a surrogate."""
     coefficients = _encode(image, subsampling, rounding_fn, floor_fn, exact)
     quantized = []
@@ -179,17 +190,109 @@ def _pipeline(image, tables, subsampling, rounding_fn, floor_fn, exact: bool = F
         if exact:
             q = _ste(q, round_half_away(coefficient.detach() / tables[:, min(c, 1)].reshape(-1, 1, 1, 64).detach()))
         quantized.append(q)
-    return _decode(quantized, tables, image.shape[2], image.shape[3], subsampling, rounding_fn, floor_fn, exact)
+    decoded = _decode(quantized, tables, image.shape[2], image.shape[3], subsampling, rounding_fn, floor_fn, exact)
+    return (decoded, coefficients) if return_coefficients else decoded
+
+
+class _ExactSTE(torch.autograd.Function):
+    """Exact mode with straight-through rounding as one operation: ``(image, tables) -> (decoded, Y, Cb, Cr)``.
+
+    The forward pass computes libjpeg's values with nothing recorded for autograd; the backward
+    pass is the adjoint of the linear map that straight-through rounding differentiates
+    (:mod:`jpegtutor.diff.adjoints`), the same gradient as the generic pipeline's in a fraction of
+    its operations. As the DCT is orthonormal, the DCT and inverse DCT cancel in the image's
+    gradient: they are only applied when the tables or the coefficients need a gradient.
+    """
+
+    @staticmethod
+    def forward(ctx, image, tables, subsampling):
+        height, width = image.shape[2:]
+        coefficients = _encode(image, subsampling, round_half_away, torch.floor, exact=True)
+        quantized = [round_half_away(c / tables[:, min(i, 1)].reshape(-1, 1, 1, 64)) for i, c in enumerate(coefficients)]
+        decoded = _decode(quantized, tables, height, width, subsampling, round_half_away, torch.floor, exact=True)
+        ctx.subsampling, ctx.size = subsampling, (height, width)
+        ctx.save_for_backward(tables, *(quantized if ctx.needs_input_grad[1] else ()))
+        ctx.set_materialize_grads(False)
+        return (decoded, *coefficients)
+
+    @staticmethod
+    def backward(ctx, g_out, *g_coefficients):
+        from . import adjoints
+
+        tables, *quantized = ctx.saved_tensors
+        height, width = ctx.size
+        sampling = sampling_factors(ctx.subsampling, 3)
+        hmax, vmax, geometry = component_geometry(height, width, sampling)
+        K = _DCT64.to(tables)
+        want_tables = ctx.needs_input_grad[1]
+        g_tables = torch.zeros_like(tables) if want_tables else None
+        decoder = adjoints.inverse_color_adjoint(*(g_out * (1.0 / 255.0)).unbind(1)) if g_out is not None else None
+        planes = []
+        for c, ((h, v), (comp_h, comp_w, hb, wb)) in enumerate(zip(sampling, geometry)):
+            fh, fv = hmax // h, vmax // v
+            g_blocks = None  # gradient of the level-shifted samples, (B, hb, wb, 64)
+            if decoder is not None:
+                g = adjoints.upsample_adjoint(decoder[c], fh, fv, comp_h, comp_w)
+                g_samples = _blocks(adjoints.fit_adjoint(adjoints.fit_adjoint(g, hb * 8, -2), wb * 8, -1), hb, wb)
+                if want_tables or g_coefficients[c] is not None:
+                    g_dequantized = g_samples @ K.T  # adjoint of the inverse DCT
+                    if want_tables:
+                        g_tables[:, min(c, 1)] += (g_dequantized * quantized[c]).sum((1, 2)).reshape(-1, 8, 8)
+                    g_coefficient = g_dequantized  # through * Q and the straight-through round(c / Q)
+                else:
+                    g_blocks = g_samples  # DCT then inverse DCT: the identity
+            else:
+                g_coefficient = None
+            if g_blocks is None:
+                extra = g_coefficients[c]
+                g_coefficient = extra if g_coefficient is None else (g_coefficient if extra is None else g_coefficient + extra)
+                g_blocks = g_coefficient @ K if g_coefficient is not None else None  # adjoint of the forward DCT
+            if g_blocks is None:
+                planes.append(None)
+                continue
+            rows = -(-height // vmax) * vmax
+            g = adjoints.fit_adjoint(_unblocks(g_blocks), rows // fv, -2)  # rows replicated to whole blocks
+            g = adjoints.downsample_adjoint(g, fh, fv)
+            g = adjoints.fit_adjoint(adjoints.fit_adjoint(g, width, -1), height, -2)  # edges replicated to whole boxes
+            planes.append(g)
+        if all(p is None for p in planes):
+            return None, g_tables, None
+        zero = next(p for p in planes if p is not None).new_zeros(())
+        g_rgb = adjoints.forward_color_adjoint(*(p if p is not None else zero for p in planes))
+        return torch.stack(g_rgb, 1) * 255.0, g_tables, None
+
+
+_REFERENCE = contextvars.ContextVar("jpegtutor_reference_path", default=False)
+
+
+@contextlib.contextmanager
+def reference_path(enabled: bool = True):
+    """Within this block the simulator (and the losses built on it) take the reference path: every
+    operation recorded by autograd, no fused exact mode. The values are the same (tested); the
+    reference is what the fast path is checked and timed against."""
+    token = _REFERENCE.set(enabled)
+    try:
+        yield
+    finally:
+        _REFERENCE.reset(token)
+
+
+def using_reference_path() -> bool:
+    """Whether :func:`reference_path` is in force."""
+    return _REFERENCE.get()
 
 
 def simulate(image: torch.Tensor, quality=None, tables=None, subsampling: str = "4:2:0",
-             rounding: str = "ste", mode: str = "exact", **rounding_options) -> torch.Tensor:
+             rounding: str = "ste", mode: str = "exact", return_coefficients: bool = False, **rounding_options):
     """JPEG-compress and decompress ``image`` differentiably.
 
     ``image``: ``(B, 3, H, W)`` float in [0, 1], any H, W. ``quality``: number or float tensor
     ``(B,)`` in [1, 100]; or ``tables``: ``(B, 2, 8, 8)`` (luma, chroma) float tensor, entries in
     [1, 255]. ``rounding``: a surrogate name from :mod:`jpegtutor.diff.rounding`. ``mode``:
-    ``"exact"`` (forward = libjpeg) or ``"smooth"``. Returns ``(B, 3, H, W)`` in [0, 1].
+    ``"exact"`` (forward = libjpeg) or ``"smooth"``. Returns ``(B, 3, H, W)`` in [0, 1], float32
+    (float64 for a float64 image; the simulator runs outside autocast, as its exactness needs
+    float32); with ``return_coefficients=True`` also the DCT coefficients of the encoder
+    (``[Y, Cb, Cr]``, as :func:`dct_coefficients` returns them), from the same pass.
     The caller's tensors are never modified.
     """
     image = _check_image(image)
@@ -198,21 +301,29 @@ def simulate(image: torch.Tensor, quality=None, tables=None, subsampling: str = 
     normalize_subsampling(subsampling)
     if (quality is None) == (tables is None):
         raise ValueError("give exactly one of quality and tables")
-    if tables is None:
-        q = torch.as_tensor(quality, dtype=image.dtype, device=image.device)
-        q = q.expand(image.shape[0]) if q.ndim == 0 else q
-        if q.shape != (image.shape[0],):
-            raise ValueError(f"quality must be a number or a (B,) tensor with B = {image.shape[0]}, got {tuple(q.shape)}")
-        tables = quality_to_tables(q, "ste")
-    else:
-        if tables.shape != (image.shape[0], 2, 8, 8):
-            raise ValueError(f"tables must have shape (B, 2, 8, 8) = ({image.shape[0]}, 2, 8, 8), got {tuple(tables.shape)}")
-        if torch.any(tables < 1) or torch.any(tables > 255):
-            raise ValueError("table entries must be in [1, 255]")
-        tables = tables.to(image.dtype)
-    rounding_fn, floor_fn = _surrogates(rounding, mode, rounding_options)
-    detach = mode == "exact" or rounding in EXACT_FORWARD  # see _quantize
-    return _pipeline(image, tables, subsampling, rounding_fn, floor_fn, exact=mode == "exact", detach_table=detach)
+    with torch.autocast(image.device.type, enabled=False):
+        if image.dtype not in (torch.float32, torch.float64):
+            image = image.float()
+        image = image.contiguous()
+        if tables is None:
+            q = torch.as_tensor(quality, dtype=image.dtype, device=image.device)
+            q = q.expand(image.shape[0]) if q.ndim == 0 else q
+            if q.shape != (image.shape[0],):
+                raise ValueError(f"quality must be a number or a (B,) tensor with B = {image.shape[0]}, got {tuple(q.shape)}")
+            tables = quality_to_tables(q, "ste")
+        else:
+            if tables.shape != (image.shape[0], 2, 8, 8):
+                raise ValueError(f"tables must have shape (B, 2, 8, 8) = ({image.shape[0]}, 2, 8, 8), got {tuple(tables.shape)}")
+            if torch.any(tables < 1) or torch.any(tables > 255):
+                raise ValueError("table entries must be in [1, 255]")
+            tables = tables.to(image.dtype)
+        if mode == "exact" and rounding == "ste" and not rounding_options and not using_reference_path():
+            decoded, *coefficients = _ExactSTE.apply(image, tables, subsampling)
+            return (decoded, coefficients) if return_coefficients else decoded
+        rounding_fn, floor_fn = _surrogates(rounding, mode, rounding_options)
+        detach = mode == "exact" or rounding in EXACT_FORWARD  # see _quantize
+        return _pipeline(image, tables, subsampling, rounding_fn, floor_fn, exact=mode == "exact", detach_table=detach,
+                         return_coefficients=return_coefficients)
 
 
 def _surrogates(rounding: str, mode: str, options: dict):

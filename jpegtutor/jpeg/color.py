@@ -10,8 +10,8 @@ import torch
 
 from . import _array as A
 
-__all__ = ["RGB_TO_YCBCR", "rgb_to_y", "rgb_to_ycbcr", "rgb_to_ycbcr_libjpeg", "rgb_to_ycbcr_planes", "ycbcr_to_rgb",
-           "ycbcr_to_rgb_libjpeg", "ycbcr_to_rgb_planes"]
+__all__ = ["RGB_TO_YCBCR", "RGB_TO_YCBCR_FIXED", "RGB_TO_YCBCR_OFFSETS", "YCBCR_TO_RGB_FIXED", "rgb_to_y", "rgb_to_ycbcr", "rgb_to_ycbcr_libjpeg", "rgb_to_ycbcr_planes", "rgb_to_ycbcr_tensor", "ycbcr_to_rgb",
+           "ycbcr_to_rgb_libjpeg", "ycbcr_to_rgb_planes", "ycbcr_to_rgb_tensor"]
 
 # Rows: Y, Cb, Cr as weighted sums of R, G, B (T.871, section 7).
 RGB_TO_YCBCR = torch.tensor(
@@ -67,25 +67,52 @@ def _fix16(x: float) -> int:
     return int(x * (1 << SCALEBITS) + 0.5)
 
 
+# The fixed-point coefficients, written once: the codec and the simulator (which also needs them
+# as matrices, for its gradients) read them from here.
+RGB_TO_YCBCR_FIXED = ((_fix16(0.29900), _fix16(0.58700), _fix16(0.11400)),
+                      (-_fix16(0.16874), -_fix16(0.33126), _fix16(0.5)),
+                      (_fix16(0.5), -_fix16(0.41869), -_fix16(0.08131)))
+RGB_TO_YCBCR_OFFSETS = (ONE_HALF, CBCR_OFFSET + ONE_HALF - 1, CBCR_OFFSET + ONE_HALF - 1)
+# R, G, B = Y + (row . (Cb - 128, Cr - 128) + ONE_HALF) >> 16
+YCBCR_TO_RGB_FIXED = ((0, _fix16(1.40200)), (-_fix16(0.34414), -_fix16(0.71414)), (_fix16(1.77200), 0))
+
+
 def rgb_to_ycbcr_planes(r, g, b, floor=None):
     """libjpeg's RGB to YCbCr (jccolor.c) on three planes: 8-bit integers (``floor=None``) or float
     tensors with a surrogate ``floor`` (the simulator). Returns ``(y, cb, cr)``, already in 0-255."""
-    y = A.floor_shift(_fix16(0.29900) * r + _fix16(0.58700) * g + _fix16(0.11400) * b + ONE_HALF, SCALEBITS, floor)
-    cb = A.floor_shift(-_fix16(0.16874) * r - _fix16(0.33126) * g + _fix16(0.5) * b + (CBCR_OFFSET + ONE_HALF - 1),
-                       SCALEBITS, floor)
-    cr = A.floor_shift(_fix16(0.5) * r - _fix16(0.41869) * g - _fix16(0.08131) * b + (CBCR_OFFSET + ONE_HALF - 1),
-                       SCALEBITS, floor)
-    return y, cb, cr
+    return tuple(A.floor_shift(m_r * r + m_g * g + m_b * b + offset, SCALEBITS, floor)
+                 for (m_r, m_g, m_b), offset in zip(RGB_TO_YCBCR_FIXED, RGB_TO_YCBCR_OFFSETS))
 
 
 def ycbcr_to_rgb_planes(y, cb, cr, floor=None):
     """libjpeg's YCbCr to RGB (jdcolor.c) on three planes (integers, or floats with a surrogate
     ``floor``); returns ``(r, g, b)`` before the final clamp to 0-255."""
     cb, cr = cb - 128, cr - 128
-    r = y + A.floor_shift(_fix16(1.40200) * cr + ONE_HALF, SCALEBITS, floor)
-    g = y + A.floor_shift(-_fix16(0.34414) * cb + ONE_HALF - _fix16(0.71414) * cr, SCALEBITS, floor)
-    b = y + A.floor_shift(_fix16(1.77200) * cb + ONE_HALF, SCALEBITS, floor)
+    (_, r_cr), (g_cb, g_cr), (b_cb, _) = YCBCR_TO_RGB_FIXED
+    r = y + A.floor_shift(r_cr * cr + ONE_HALF, SCALEBITS, floor)
+    g = y + A.floor_shift(g_cb * cb + g_cr * cr + ONE_HALF, SCALEBITS, floor)
+    b = y + A.floor_shift(b_cb * cb + ONE_HALF, SCALEBITS, floor)
     return r, g, b
+
+
+def rgb_to_ycbcr_tensor(rgb: torch.Tensor, floor) -> torch.Tensor:
+    """:func:`rgb_to_ycbcr_planes` on a float tensor ``(B, 3, H, W)`` of 8-bit values, as one matrix
+    product (exact: every product and sum is an integer below 2**24) and one surrogate ``floor``.
+    Returns ``(B, 3, H, W)``: Y, Cb, Cr in 0-255."""
+    weight = torch.tensor(RGB_TO_YCBCR_FIXED, dtype=rgb.dtype, device=rgb.device)
+    bias = torch.tensor(RGB_TO_YCBCR_OFFSETS, dtype=rgb.dtype, device=rgb.device)[:, None]
+    mixed = torch.baddbmm(bias.expand(rgb.shape[0], 3, 1), weight.expand(rgb.shape[0], 3, 3), rgb.flatten(2))
+    return A.floor_shift(mixed, SCALEBITS, floor).view(rgb.shape)
+
+
+def ycbcr_to_rgb_tensor(y: torch.Tensor, cb: torch.Tensor, cr: torch.Tensor, floor) -> torch.Tensor:
+    """:func:`ycbcr_to_rgb_planes` on float planes ``(B, H, W)`` of 8-bit values, the chroma terms
+    as one matrix product with the ``- 128`` folded into its bias. Returns ``(B, 3, H, W)``, unclipped."""
+    weight = torch.tensor(YCBCR_TO_RGB_FIXED, dtype=y.dtype, device=y.device)
+    bias = (ONE_HALF - 128.0 * weight.sum(1))[:, None]
+    b = y.shape[0]
+    chroma = torch.baddbmm(bias.expand(b, 3, 1), weight.expand(b, 3, 2), torch.stack([cb, cr], 1).flatten(2))
+    return y[:, None] + A.floor_shift(chroma, SCALEBITS, floor).view(b, 3, *y.shape[1:])
 
 
 def rgb_to_ycbcr_libjpeg(rgb):

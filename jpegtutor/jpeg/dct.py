@@ -216,24 +216,35 @@ def islow_matrices() -> dict:
 _MATRICES = islow_matrices()
 
 
-def _shift_floor(x: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
-    """``(x + 2**(s-1)) >> s`` on float64 integers: ``floor(x * 2**-s + 0.5)`` where s > 0, x where s = 0."""
-    scale = torch.exp2(-shifts.to(x))
-    half = torch.where(shifts > 0, 0.5, 0.0).to(x)
-    return torch.floor(x * scale + half)
+_SCALED: dict = {}
+
+
+def _scaled_matrices(device) -> dict:
+    """The matmul passes' float64 matrices with each output row's ``2**-s`` folded in (exact: powers
+    of two), and their rounding offsets ``1/2`` (0 where ``s = 0``); cached per device."""
+    if device not in _SCALED:
+        m = {k: torch.from_numpy(v).to(device, torch.float64) for k, v in _MATRICES.items()}
+        first, second = IDCT_SHIFTS
+        _SCALED[device] = {
+            "fdct_rows": m["fdct_rows"] * torch.exp2(-m["fdct_rows_shift"])[:, None],
+            "fdct_rows_half": torch.where(m["fdct_rows_shift"] > 0, 0.5, 0.0),
+            "fdct_cols": m["fdct_cols"] * torch.exp2(-m["fdct_cols_shift"])[:, None],
+            "fdct_cols_half": torch.where(m["fdct_cols_shift"] > 0, 0.5, 0.0)[:, None],
+            "idct_cols": m["idct"] * 2.0**-first, "idct_rows_t": m["idct"].T * 2.0**-second,
+        }
+    return _SCALED[device]
 
 
 def fdct_islow_matmul(blocks: torch.Tensor) -> torch.Tensor:
     """:func:`fdct_islow` as two float64 matrix products and floors (same integers, much faster on
     tensors). ``blocks``: ``(..., 8, 8)`` level-shifted samples (integers -128..127, any dtype);
-    returns float64 ``(..., 8, 8)``."""
-    x = blocks.to(torch.float64)
-    rows = torch.from_numpy(_MATRICES["fdct_rows"]).to(x)
-    cols = torch.from_numpy(_MATRICES["fdct_cols"]).to(x)
-    rows_shift = torch.from_numpy(_MATRICES["fdct_rows_shift"]).to(x.device)
-    cols_shift = torch.from_numpy(_MATRICES["fdct_cols_shift"]).to(x.device)
-    x = _shift_floor(x @ rows.T, rows_shift)  # pass 1 over each row: output index is the last axis
-    return _shift_floor(cols @ x, cols_shift[:, None])  # pass 2 over each column
+    returns float64 ``(..., 8, 8)``. Each pass is ``floor(M x * 2**-s + 1/2)``, the descaling
+    of :func:`fdct_islow` (``(v + 2**(s-1)) >> s``), with ``2**-s`` folded into ``M``."""
+    m = _scaled_matrices(blocks.device)
+    x = blocks.to(torch.float64) @ m["fdct_rows"].T  # pass 1 over each row: output index is the last axis
+    x = x.add_(m["fdct_rows_half"]).floor_()
+    x = m["fdct_cols"] @ x  # pass 2 over each column
+    return x.add_(m["fdct_cols_half"]).floor_()
 
 
 def idct_islow_matmul(coefficients: torch.Tensor, table: torch.Tensor, clamp: bool = True) -> torch.Tensor:
@@ -241,9 +252,8 @@ def idct_islow_matmul(coefficients: torch.Tensor, table: torch.Tensor, clamp: bo
     ``(..., 8, 8)`` integers (any dtype); ``table``: broadcastable ``(..., 8, 8)``. Returns float64
     samples ``(..., 8, 8)``, saturated to [0, 255] (libjpeg-turbo's SIMD behaviour) unless
     ``clamp=False``."""
-    x = coefficients.to(torch.float64) * table.to(torch.float64)
-    m = torch.from_numpy(_MATRICES["idct"]).to(x)
-    first, second = IDCT_SHIFTS
-    x = torch.floor((m @ x) * 2.0**-first + 0.5)  # columns pass
-    x = torch.floor((x @ m.T) * 2.0**-second + 0.5) + 128.0  # rows pass
-    return x.clamp(0.0, 255.0) if clamp else x
+    m = _scaled_matrices(coefficients.device)
+    x = coefficients.to(torch.float64, copy=True).mul_(table)
+    x = (m["idct_cols"] @ x).add_(0.5).floor_()  # columns pass
+    x = (x @ m["idct_rows_t"]).add_(128.5).floor_()  # rows pass, plus the level shift
+    return x.clamp_(0.0, 255.0) if clamp else x

@@ -1,0 +1,85 @@
+"""The transposes of libjpeg's linear steps: the backward pass of exact mode, written out.
+
+With straight-through rounding every floor, rounding and clip of exact mode passes its gradient
+unchanged, so the gradient of the whole simulator is that of a linear map: the colour matrices, edge
+replication, box downsampling, triangle ("fancy") upsampling, the DCT and the division and
+multiplication by the table. Each function here is the adjoint (transpose) of one of those steps, on
+float tensors ``(..., H, W)``; :class:`jpegtutor.diff.simulator.JPEGSimulator` chains them in its
+fast path instead of recording and replaying every operation of the forward pass.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from ..jpeg.color import RGB_TO_YCBCR_FIXED, SCALEBITS, YCBCR_TO_RGB_FIXED
+
+__all__ = ["downsample_adjoint", "fit_adjoint", "forward_color_adjoint", "inverse_color_adjoint", "upsample_adjoint"]
+
+_UNIT = float(1 << SCALEBITS)
+
+
+def fit_adjoint(grad: torch.Tensor, n: int, axis: int) -> torch.Tensor:
+    """Adjoint of fitting a length-``n`` axis to ``grad``'s length by replicating the last slice
+    (longer) or cropping (shorter): the gradients of the copies add onto the last slice; a crop pads zeros."""
+    m = grad.shape[axis]
+    if m == n:
+        return grad
+    if m < n:
+        pad = [0, 0] * (-axis - 1) + [0, n - m]
+        return torch.nn.functional.pad(grad, pad)
+    keep, extra = grad.narrow(axis, 0, n), grad.narrow(axis, n, m - n)
+    last = keep.narrow(axis, n - 1, 1) + extra.sum(axis, keepdim=True)
+    return torch.cat([keep.narrow(axis, 0, n - 1), last], axis)
+
+
+def _fancy_adjoint(grad: torch.Tensor, axis: int) -> torch.Tensor:
+    """Adjoint of the 1-D triangle upsampling ``x[i] -> (3 x[i] + x[i -/+ 1]) / 4`` at ``2i`` and ``2i + 1``
+    (edge samples repeated) along ``axis``: length ``2n`` to ``n``."""
+    n = grad.shape[axis] // 2
+    even, odd = grad.narrow(axis, 0, 2 * n).unflatten(axis, (n, 2)).unbind(axis)
+    before = torch.cat([even.narrow(axis, 0, 1), odd.narrow(axis, 0, n - 1)], axis)  # gradient at 2i - 1
+    after = torch.cat([even.narrow(axis, 1, n - 1), odd.narrow(axis, n - 1, 1)], axis)  # gradient at 2i + 2
+    return (3.0 * (even + odd) + before + after) * 0.25
+
+
+def upsample_adjoint(grad: torch.Tensor, fh: int, fv: int, comp_h: int, comp_w: int) -> torch.Tensor:
+    """Adjoint of :func:`jpegtutor.jpeg.sampling.upsample_libjpeg`: ``(..., height, width)`` to the
+    component's ``(..., comp_h, comp_w)``."""
+    if (fh, fv) == (1, 1):
+        return fit_adjoint(fit_adjoint(grad, comp_h, -2), comp_w, -1)
+    fancy = (fh, fv) == (1, 2) or ((fh, fv) in ((2, 1), (2, 2)) and comp_w > 2)
+    grad = fit_adjoint(fit_adjoint(grad, comp_h * fv, -2), comp_w * fh, -1)  # the crop to the image size
+    if not fancy:  # replication
+        return grad.unflatten(-1, (comp_w, fh)).sum(-1).unflatten(-2, (comp_h, fv)).sum(-2)
+    if fh == 2:
+        grad = _fancy_adjoint(grad, -1)
+    if fv == 2:
+        grad = _fancy_adjoint(grad, -2)
+    return grad
+
+
+def downsample_adjoint(grad: torch.Tensor, fh: int, fv: int) -> torch.Tensor:
+    """Adjoint of :func:`jpegtutor.jpeg.sampling.downsample_libjpeg`'s box average (before its edge
+    replication): each sample's gradient spreads evenly over its ``fv x fh`` box."""
+    if fh == 1 and fv == 1:
+        return grad
+    spread = grad * (1.0 / (fh * fv))
+    if fh > 1:
+        spread = spread.repeat_interleave(fh, -1)
+    if fv > 1:
+        spread = spread.repeat_interleave(fv, -2)
+    return spread
+
+
+def inverse_color_adjoint(g_r, g_g, g_b):
+    """Adjoint of :func:`jpegtutor.jpeg.color.ycbcr_to_rgb_planes`: gradients of R, G, B to those of Y, Cb, Cr."""
+    (_, r_cr), (g_cb, g_cr), (b_cb, _) = YCBCR_TO_RGB_FIXED
+    g_y = g_r + g_g + g_b
+    return g_y, (g_cb / _UNIT) * g_g + (b_cb / _UNIT) * g_b, (r_cr / _UNIT) * g_r + (g_cr / _UNIT) * g_g
+
+
+def forward_color_adjoint(g_y, g_cb, g_cr):
+    """Adjoint of :func:`jpegtutor.jpeg.color.rgb_to_ycbcr_planes`: gradients of Y, Cb, Cr to those of R, G, B."""
+    m = RGB_TO_YCBCR_FIXED
+    return tuple((m[0][j] / _UNIT) * g_y + (m[1][j] / _UNIT) * g_cb + (m[2][j] / _UNIT) * g_cr for j in range(3))

@@ -1,0 +1,64 @@
+"""The fast paths compute what the reference paths compute: the fused exact simulator (values equal,
+gradients within float tolerance) and the trainer's bfloat16 channels-last step."""
+
+import pytest
+import torch
+
+from jpegtutor.diff import adjoints, reference_path, simulate
+
+
+def _run(image, quality, subsampling, seed=0):
+    """Decoded image, coefficients and the gradients of a random linear function of both."""
+    gen = torch.Generator().manual_seed(seed)
+    decoded, coefficients = simulate(image, quality, subsampling=subsampling, return_coefficients=True)
+    loss = (decoded * torch.randn(decoded.shape, generator=gen)).sum()
+    loss = loss + sum((c * torch.randn(c.shape, generator=gen)).sum() for c in coefficients)
+    return (decoded, coefficients, *torch.autograd.grad(loss, (image, quality)))
+
+
+@pytest.mark.parametrize("subsampling", ["4:2:0", "4:2:2", "4:4:4"])
+@pytest.mark.parametrize("size", [(48, 64), (37, 53), (9, 3), (2, 2), (17, 1)])
+def test_fused_exact_simulator_equals_the_reference_path(subsampling, size):
+    torch.manual_seed(1)
+    image = (torch.rand(2, 3, *size) * 1.2 - 0.1).requires_grad_(True)  # out-of-range values clip
+    quality = torch.tensor([7.0, 80.0], requires_grad=True)
+    fast = _run(image, quality, subsampling)
+    with reference_path():
+        reference = _run(image, quality, subsampling)
+    assert torch.equal(fast[0], reference[0])  # libjpeg's pixels on both paths
+    assert all(torch.equal(a, b) for a, b in zip(fast[1], reference[1]))
+    for a, b in zip(fast[2:], reference[2:]):  # image and quality gradients
+        assert torch.allclose(a, b, rtol=1e-4, atol=1e-5 * float(b.abs().max()))
+
+
+def test_fused_image_gradient_without_coefficients_skips_the_dct_pair_correctly():
+    torch.manual_seed(2)
+    image = torch.rand(2, 3, 40, 56, requires_grad=True)
+    weight = torch.randn(2, 3, 40, 56)
+    grads = []
+    for reference in (False, True):
+        with reference_path(reference):
+            grads.append(torch.autograd.grad((simulate(image, 30) * weight).sum(), image)[0])
+    assert torch.allclose(grads[0], grads[1], atol=1e-5)
+    assert not torch.equal(grads[0], weight)  # 4:2:0: the chroma part of the gradient is blurred
+
+
+def test_upsample_adjoint_is_the_transpose_of_upsampling():
+    from jpegtutor.jpeg.sampling import upsample_libjpeg
+
+    torch.manual_seed(3)
+    for fh, fv, (h, w), (height, width) in [(2, 2, (5, 7), (10, 13)), (2, 1, (6, 4), (6, 8)), (2, 2, (3, 2), (5, 4))]:
+        x = torch.randn(2, h, w, dtype=torch.float64, requires_grad=True)
+        g = torch.randn(2, height, width, dtype=torch.float64)
+        up = upsample_libjpeg(x, fh, fv, height, width, floor=lambda t: t)  # the linear part
+        expected = torch.autograd.grad((up * g).sum(), x)[0]
+        assert torch.allclose(adjoints.upsample_adjoint(g, fh, fv, h, w), expected)
+
+
+def test_simulator_ignores_autocast_and_stays_exact():
+    torch.manual_seed(4)
+    image = torch.rand(2, 3, 32, 32)
+    with torch.autocast("cpu", torch.bfloat16):
+        out = simulate(image.to(torch.bfloat16), 50)
+    assert out.dtype == torch.float32
+    assert torch.equal(out, simulate(image.to(torch.bfloat16).float(), 50))
