@@ -71,7 +71,9 @@ class Editor:
 
     ``trained_range``: the operating points it was trained on (outside them :class:`Method` warns).
     ``train``: the training recipe, ``train(out, profile, max_steps, seed, resume, overwrite=False, **options)``
-    with ``profiles`` its profile names and ``options`` its ``--set`` options and defaults.
+    with ``profiles`` its profile names and ``options`` its ``--set`` options and defaults;
+    ``build() -> (model, loss)`` its training step's model and loss, and ``step_settings`` the
+    :class:`~jpegtutor.train.TrainConfig` fields of a typical CPU run (what ``jpegtutor bench train --recipe`` times).
     """
 
     name: str
@@ -86,6 +88,8 @@ class Editor:
     profiles: tuple = ()
     options: dict = field(default_factory=dict)
     weights: str | None = None
+    build: Callable | None = None
+    step_settings: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

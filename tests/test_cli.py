@@ -114,11 +114,15 @@ def test_a_greyscale_file_stays_greyscale_and_matches_pillow(tmp_path):
         assert written.mode == "L"
 
 
-def test_bench_train_runs_the_model_it_is_handed():
-    result = run("bench", "train", "--steps", "1", "--size", "16", "--batch", "2", "--configs", "eager-fp32", "--json")
+def test_bench_train_times_both_paths_of_a_registered_recipe():
+    result = run("bench", "train", "--recipe", "tiny", "--steps", "1", "--repeats", "1", "--size", "16", "--batch", "2",
+                 "--loss-steps", "3", "--json")
     assert result.returncode == 0, result.stderr
     fields = json.loads(result.stdout)
-    assert fields["model"] == "tiny" and fields["eager-fp32_img_per_s"] > 0
+    assert fields["recipe"] == "tiny" and fields["reference_img_per_s"] > 0 and fields["fast_img_per_s"] > 0
+    assert fields["loss_steps"] == 3 and abs(fields["loss_relative_difference"]) < 0.02  # the same training, faster
+    bad = run("bench", "train", "--recipe", "nope")
+    assert bad.returncode == 2 and "unknown recipe 'nope'" in bad.stderr and "talebi" in bad.stderr
 
 
 def test_train_set_rejects_fields_that_have_their_own_flags(tmp_path):

@@ -84,13 +84,15 @@ def test_corrupt_checkpoints_are_rejected_and_the_previous_one_is_used(tmp_path,
 def test_two_gloo_processes_match_one_process_with_the_same_global_batch(tmp_path):
     """Same global batch of 8: one process, or two with 4 each and averaged gradients. The JPEG
     simulator's roundings and Adam's normalisation amplify float-summation differences over many
-    steps, so the comparison is over the first 4 steps, at float tolerance."""
+    steps, so the comparison is over the first 4 steps, at float tolerance, on the reference path
+    (bfloat16 rounds the convolutions of two half batches unlike those of the whole one)."""
     single = tmp_path / "single"
-    subprocess.run(_train(single, steps=4, every=4), check=True, capture_output=True)
+    subprocess.run(_train(single, "--set", "fast=false", steps=4, every=4), check=True, capture_output=True)
     double = tmp_path / "double"
     result = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
                              "-m", "jpegtutor.cli", "train", "tiny", "--max-steps", "4", "--checkpoint-every", "4",
-                             "--out", str(double), *SMALL], capture_output=True, text=True, timeout=600)
+                             "--out", str(double), *SMALL, "--set", "fast=false"], capture_output=True, text=True,
+                            timeout=600)
     assert result.returncode == 0, result.stderr[-2000:]
     assert json.loads((double / "config.json").read_text())["world_size"] == 2
     a, b = torch.load(single / "final.pt", weights_only=True), torch.load(double / "final.pt", weights_only=True)

@@ -14,7 +14,7 @@ import torch
 
 from ..jpeg.color import RGB_TO_YCBCR_FIXED, SCALEBITS, YCBCR_TO_RGB_FIXED
 
-__all__ = ["downsample_adjoint", "fit_adjoint", "forward_color_adjoint", "inverse_color_adjoint", "upsample_adjoint"]
+__all__ = ["color_adjoints", "downsample_adjoint", "fit_adjoint", "upsample_adjoint"]
 
 _UNIT = float(1 << SCALEBITS)
 
@@ -72,14 +72,11 @@ def downsample_adjoint(grad: torch.Tensor, fh: int, fv: int) -> torch.Tensor:
     return spread
 
 
-def inverse_color_adjoint(g_r, g_g, g_b):
-    """Adjoint of :func:`jpegtutor.jpeg.color.ycbcr_to_rgb_planes`: gradients of R, G, B to those of Y, Cb, Cr."""
+def color_adjoints(dtype=torch.float32, device=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """The colour conversions' transposes as ``3 x 3`` matrices ``(decoder, encoder)``: ``decoder @ g``
+    takes the gradient of R, G, B (decoded) to that of Y, Cb, Cr, ``encoder @ g`` the gradient of
+    Y, Cb, Cr to that of R, G, B (input); from :mod:`jpegtutor.jpeg.color`'s fixed-point constants."""
     (_, r_cr), (g_cb, g_cr), (b_cb, _) = YCBCR_TO_RGB_FIXED
-    g_y = g_r + g_g + g_b
-    return g_y, (g_cb / _UNIT) * g_g + (b_cb / _UNIT) * g_b, (r_cr / _UNIT) * g_r + (g_cr / _UNIT) * g_g
-
-
-def forward_color_adjoint(g_y, g_cb, g_cr):
-    """Adjoint of :func:`jpegtutor.jpeg.color.rgb_to_ycbcr_planes`: gradients of Y, Cb, Cr to those of R, G, B."""
-    m = RGB_TO_YCBCR_FIXED
-    return tuple((m[0][j] / _UNIT) * g_y + (m[1][j] / _UNIT) * g_cb + (m[2][j] / _UNIT) * g_cr for j in range(3))
+    inverse = torch.tensor([[_UNIT, 0.0, r_cr], [_UNIT, g_cb, g_cr], [_UNIT, b_cb, 0.0]], dtype=torch.float64) / _UNIT
+    forward = torch.tensor(RGB_TO_YCBCR_FIXED, dtype=torch.float64) / _UNIT
+    return inverse.T.to(device, dtype), forward.T.to(device, dtype)

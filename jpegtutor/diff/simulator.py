@@ -32,7 +32,7 @@ from ..jpeg.sampling import downsample_libjpeg, upsample_libjpeg
 from .rounding import get_rounding, round_half_away, surrogate_floor
 
 __all__ = ["EXACT_FORWARD", "JPEGSimulator", "dct_coefficients", "quality_to_tables", "reference_path", "simulate",
-           "using_reference_path"]
+           "simulate_with_coefficients", "using_reference_path"]
 
 EXACT_FORWARD = ("hard", "ste", "cubic-ste")  # surrogates whose forward value is the exact rounding
 
@@ -177,7 +177,7 @@ def _decode(quantized, tables, height, width, subsampling, rounding_fn, floor_fn
         planes.append(upsample_libjpeg(samples, hmax // h, vmax // v, height, width, floor=floor_fn))  # fancy upsampling
     out = ycbcr_to_rgb_tensor(*planes, floor=floor_fn)
     out = _clip(out)  # the decoder clips; gradient passes (saturated images)
-    return out / 255.0
+    return out.div_(255.0) if not torch.is_grad_enabled() else out / 255.0
 
 
 def _pipeline(image, tables, subsampling, rounding_fn, floor_fn, exact: bool = False, detach_table=True,
@@ -194,22 +194,30 @@ def _pipeline(image, tables, subsampling, rounding_fn, floor_fn, exact: bool = F
     return (decoded, coefficients) if return_coefficients else decoded
 
 
+def _round_rgb_inplace(x: torch.Tensor) -> torch.Tensor:
+    """``round_half_away`` then clip to [0, 255], in place on a temporary: clipping first gives the same integers."""
+    return x.clamp_(0.0, 255.0).add_(0.5).floor_()
+
+
 class _ExactSTE(torch.autograd.Function):
     """Exact mode with straight-through rounding as one operation: ``(image, tables) -> (decoded, Y, Cb, Cr)``.
 
-    The forward pass computes libjpeg's values with nothing recorded for autograd; the backward
-    pass is the adjoint of the linear map that straight-through rounding differentiates
-    (:mod:`jpegtutor.diff.adjoints`), the same gradient as the generic pipeline's in a fraction of
-    its operations. As the DCT is orthonormal, the DCT and inverse DCT cancel in the image's
-    gradient: they are only applied when the tables or the coefficients need a gradient.
+    The forward pass computes libjpeg's values with nothing recorded for autograd (its floors in
+    place, on temporaries); the backward pass is the adjoint of the linear map that straight-through
+    rounding differentiates (:mod:`jpegtutor.diff.adjoints`), the same gradient as the generic
+    pipeline's in a fraction of its operations. As the DCT is orthonormal and the division and
+    multiplication by ``Q`` cancel, a component whose samples are not resampled passes the image's
+    gradient through unchanged: only the colour matrices act on it, and the DCT pair is applied only
+    where the tables or the coefficients need a gradient. Components with the same sampling (Cb and
+    Cr) go through their adjoints together.
     """
 
     @staticmethod
     def forward(ctx, image, tables, subsampling):
         height, width = image.shape[2:]
-        coefficients = _encode(image, subsampling, round_half_away, torch.floor, exact=True)
+        coefficients = _encode(image, subsampling, _round_rgb_inplace, torch.floor_, exact=True)
         quantized = [round_half_away(c / tables[:, min(i, 1)].reshape(-1, 1, 1, 64)) for i, c in enumerate(coefficients)]
-        decoded = _decode(quantized, tables, height, width, subsampling, round_half_away, torch.floor, exact=True)
+        decoded = _decode(quantized, tables, height, width, subsampling, round_half_away, torch.floor_, exact=True)
         ctx.subsampling, ctx.size = subsampling, (height, width)
         ctx.save_for_backward(tables, *(quantized if ctx.needs_input_grad[1] else ()))
         ctx.set_materialize_grads(False)
@@ -223,43 +231,53 @@ class _ExactSTE(torch.autograd.Function):
         height, width = ctx.size
         sampling = sampling_factors(ctx.subsampling, 3)
         hmax, vmax, geometry = component_geometry(height, width, sampling)
-        K = _DCT64.to(tables)
         want_tables = ctx.needs_input_grad[1]
         g_tables = torch.zeros_like(tables) if want_tables else None
-        decoder = adjoints.inverse_color_adjoint(*(g_out * (1.0 / 255.0)).unbind(1)) if g_out is not None else None
-        planes = []
-        for c, ((h, v), (comp_h, comp_w, hb, wb)) in enumerate(zip(sampling, geometry)):
-            fh, fv = hmax // h, vmax // v
-            g_blocks = None  # gradient of the level-shifted samples, (B, hb, wb, 64)
-            if decoder is not None:
-                g = adjoints.upsample_adjoint(decoder[c], fh, fv, comp_h, comp_w)
-                g_samples = _blocks(adjoints.fit_adjoint(adjoints.fit_adjoint(g, hb * 8, -2), wb * 8, -1), hb, wb)
-                if want_tables or g_coefficients[c] is not None:
-                    g_dequantized = g_samples @ K.T  # adjoint of the inverse DCT
+        # gradients below are kept 255 times their value at the 8-bit samples, so that the decoder's
+        # 1/255 and the encoder's 255 cancel: the coefficients' gradients are scaled up, the tables' down
+        decoder, encoder = adjoints.color_adjoints(tables.dtype, tables.device)
+        batch = tables.shape[0]
+        flat = g_out.reshape(batch, 3, -1) if g_out is not None else None
+        K = _DCT64.to(tables)
+        total = None
+        passing = [c for c, (h, v) in enumerate(sampling) if flat is not None and (h, v) == (hmax, vmax)
+                   and not want_tables and g_coefficients[c] is None]  # gradient passes unchanged
+        if passing:
+            total = (encoder[:, passing] @ decoder[passing]) @ flat
+        groups: dict = {}
+        for c in range(3):
+            if c not in passing and (flat is not None or g_coefficients[c] is not None):
+                groups.setdefault(sampling[c], []).append(c)
+        for (h, v), comps in groups.items():
+            comp_h, comp_w, hb, wb = geometry[comps[0]]
+            fh, fv, k = hmax // h, vmax // v, len(comps)
+            g_samples = None  # (B, k, hb, wb, 64): gradient at the inverse DCT's output
+            if flat is not None:
+                g = (decoder[comps] @ flat).view(batch, k, height, width)
+                g = adjoints.upsample_adjoint(g, fh, fv, comp_h, comp_w)
+                g = adjoints.fit_adjoint(adjoints.fit_adjoint(g, hb * 8, -2), wb * 8, -1)
+                g_samples = _blocks(g.reshape(batch * k, hb * 8, wb * 8), hb, wb).view(batch, k, hb, wb, 64)
+            blocks = []
+            for j, c in enumerate(comps):
+                extra = g_coefficients[c] * 255.0 if g_coefficients[c] is not None else None
+                if g_samples is not None and not want_tables and extra is None:
+                    blocks.append(g_samples[:, j])  # DCT then inverse DCT: the identity
+                    continue
+                g_coefficient = extra
+                if g_samples is not None:
+                    g_dequantized = g_samples[:, j] @ K.T  # adjoint of the inverse DCT
                     if want_tables:
-                        g_tables[:, min(c, 1)] += (g_dequantized * quantized[c]).sum((1, 2)).reshape(-1, 8, 8)
-                    g_coefficient = g_dequantized  # through * Q and the straight-through round(c / Q)
-                else:
-                    g_blocks = g_samples  # DCT then inverse DCT: the identity
-            else:
-                g_coefficient = None
-            if g_blocks is None:
-                extra = g_coefficients[c]
-                g_coefficient = extra if g_coefficient is None else (g_coefficient if extra is None else g_coefficient + extra)
-                g_blocks = g_coefficient @ K if g_coefficient is not None else None  # adjoint of the forward DCT
-            if g_blocks is None:
-                planes.append(None)
-                continue
-            rows = -(-height // vmax) * vmax
-            g = adjoints.fit_adjoint(_unblocks(g_blocks), rows // fv, -2)  # rows replicated to whole blocks
+                        g_tables[:, min(c, 1)] += (g_dequantized * quantized[c]).sum((1, 2)).reshape(-1, 8, 8) / 255.0
+                    g_coefficient = g_dequantized if extra is None else g_dequantized + extra  # through * Q, round(c / Q)
+                blocks.append(g_coefficient @ K)  # adjoint of the forward DCT
+            g = _unblocks(torch.stack(blocks, 1).reshape(batch * k, hb, wb, 64)).view(batch, k, hb * 8, wb * 8)
+            g = adjoints.fit_adjoint(g, -(-height // vmax) * vmax // fv, -2)  # rows replicated to whole blocks
             g = adjoints.downsample_adjoint(g, fh, fv)
             g = adjoints.fit_adjoint(adjoints.fit_adjoint(g, width, -1), height, -2)  # edges replicated to whole boxes
-            planes.append(g)
-        if all(p is None for p in planes):
-            return None, g_tables, None
-        zero = next(p for p in planes if p is not None).new_zeros(())
-        g_rgb = adjoints.forward_color_adjoint(*(p if p is not None else zero for p in planes))
-        return torch.stack(g_rgb, 1) * 255.0, g_tables, None
+            mixed = encoder[:, comps] @ g.reshape(batch, k, -1)
+            total = mixed if total is None else total + mixed
+        g_image = total.view(batch, 3, height, width) if total is not None else None
+        return g_image, g_tables, None
 
 
 _REFERENCE = contextvars.ContextVar("jpegtutor_reference_path", default=False)
@@ -326,6 +344,15 @@ def simulate(image: torch.Tensor, quality=None, tables=None, subsampling: str = 
                          return_coefficients=return_coefficients)
 
 
+def simulate_with_coefficients(image: torch.Tensor, quality, subsampling: str = "4:2:0"):
+    """``(simulate(image, quality), dct_coefficients(image))`` in exact mode with straight-through
+    rounding: one fused pass on the fast path, the two calls of the reference path inside
+    :func:`reference_path`. What a pre-editing loss needs for its distance and rate terms."""
+    if using_reference_path():
+        return simulate(image, quality, subsampling=subsampling), dct_coefficients(image, subsampling)
+    return simulate(image, quality, subsampling=subsampling, return_coefficients=True)
+
+
 def _surrogates(rounding: str, mode: str, options: dict):
     """The rounding and floor functions of a mode: exact forward values in exact mode."""
     if mode not in ("exact", "smooth"):
@@ -359,7 +386,9 @@ def dct_coefficients(image: torch.Tensor, subsampling: str = "4:2:0", mode: str 
     image = _check_image(image)
     normalize_subsampling(subsampling)
     rounding_fn, floor_fn = _surrogates(rounding, mode, rounding_options)
-    return _encode(image, subsampling, rounding_fn, floor_fn, exact=mode == "exact")
+    with torch.autocast(image.device.type, enabled=False):
+        image = image.float() if image.dtype not in (torch.float32, torch.float64) else image
+        return _encode(image.contiguous(), subsampling, rounding_fn, floor_fn, exact=mode == "exact")
 
 
 class JPEGSimulator(torch.nn.Module):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..diff import dct_coefficients, quality_to_tables, simulate
+from ..diff import quality_to_tables, simulate, simulate_with_coefficients
 from ..metrics.lpips_network import backbone_weights_path
 from ..rate import log_proxy
 
@@ -119,13 +119,22 @@ class PreEditLoss(nn.Module):
         return self
 
     def forward(self, edited: torch.Tensor, original: torch.Tensor, quality: torch.Tensor) -> dict:
-        exact = simulate(edited, quality, subsampling=self.subsampling)  # libjpeg's pixels, straight-through gradients
+        # the loss runs in float32 outside any autocast: bfloat16 features would blur the small
+        # differences the distance measures (only the editor runs in bfloat16 on the fast path)
+        with torch.autocast(edited.device.type, enabled=False):
+            return self._terms(edited.float(), original.float(), quality.float())
+
+    def _terms(self, edited, original, quality) -> dict:
+        # libjpeg's pixels with straight-through gradients, and the coefficients for the rate term
+        exact, coefficients = simulate_with_coefficients(edited, quality, self.subsampling)
         mode, rounding = SIMULATORS[self.simulator]
         decoded = exact if self.simulator == "ste" else simulate(edited, quality, subsampling=self.subsampling,
                                                                  mode=mode, rounding=rounding)
         terms = {}
         if self.features is not None:
-            terms["distance"] = (self.features(decoded) - self.features(original)).abs().mean()
+            with torch.no_grad():
+                target = self.features(original)
+            terms["distance"] = (self.features(decoded) - target).abs().mean()
         else:
             terms["distance"] = 255.0**2 * ((decoded - original) ** 2).mean() / 100.0
         loss = terms["distance"]
@@ -135,7 +144,6 @@ class PreEditLoss(nn.Module):
         if self.tv_weight:
             terms["tv"] = total_variation(exact).mean()
             loss = loss + self.tv_weight * terms["tv"]
-        coefficients = dct_coefficients(edited, self.subsampling)
         tables = quality_to_tables(quality)
         pixels = edited.shape[-1] * edited.shape[-2]
         bits = self.density(coefficients, tables) if self.density is not None else log_proxy(coefficients, tables)

@@ -14,7 +14,7 @@ import functools
 import torch
 
 from .. import registry
-from ..diff import dct_coefficients, quality_to_tables, simulate
+from ..diff import quality_to_tables, simulate_with_coefficients
 from ..rate import log_proxy
 from ..runtime import seed_everything
 from ..train import PROFILES, Trainer, TrainConfig
@@ -44,11 +44,11 @@ class TinyEditor(torch.nn.Module):
 def tiny_loss(model: torch.nn.Module, images: torch.Tensor, qualities: torch.Tensor, rate_weight: float = 0.02) -> dict:
     """Loss terms of the tiny editor; ``loss`` is what is minimized (means over the batch)."""
     edited = model(images)
-    decoded = simulate(edited, qualities)
+    decoded, coefficients = simulate_with_coefficients(edited, qualities)
     distortion = ((decoded - images) ** 2).mean()
     tables = quality_to_tables(qualities)
     pixels = images.shape[-1] * images.shape[-2]
-    rate = (log_proxy(dct_coefficients(edited), tables) / pixels).mean()
+    rate = (log_proxy(coefficients, tables) / pixels).mean()
     return {"loss": 255.0**2 * distortion / 100.0 + rate_weight * rate, "mse_255": 255.0**2 * distortion, "rate_proxy_bpp": rate}
 
 
@@ -93,4 +93,5 @@ def load(checkpoint=None):
 
 registry.register_editor(registry.Editor(
     "tiny", "the trainer's demo editor (3 convolutions); no shipped weights: pass --checkpoint", load=load,
-    points=(10, 20, 30, 40, 50), trained_range=(10, 50), train=train, profiles=tuple(PROFILES), options=dict(OPTIONS)))
+    points=(10, 20, 30, 40, 50), trained_range=(10, 50), train=train, profiles=tuple(PROFILES), options=dict(OPTIONS), build=build,
+    step_settings={k: v for k, v in PROFILES["quick"].items() if k in ("crop", "batch", "lr", "qualities")}))

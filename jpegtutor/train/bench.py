@@ -1,71 +1,97 @@
-"""Training throughput of a small editor: fp32 eager against the faster configurations, one run.
+"""Training throughput: the fast path against the eager fp32 reference path, one interleaved run.
 
-    jpegtutor bench train [--device cpu|cuda] [--batch 16] [--crop 128] [--steps 10] [--json]
+    jpegtutor bench train [--recipe talebi] [--device cpu|cuda] [--repeats 5] [--loss-steps 200] [--json] [--out F]
 
-Each configuration trains a model handed over as ``build() -> (model, loss)`` (the CLI passes the
-``tiny`` editor: through the exact simulator and the rate proxy) on the same random batch: a fresh model and Adam, warm-up steps (where ``torch.compile`` compiles),
-then ``steps`` timed optimizer steps. Configurations: ``eager-fp32``, ``compile-fp32`` and, on
-CUDA, ``eager-bf16`` and ``compile-bf16`` (bfloat16 autocast, as the trainer uses there).
+Speed: a fresh model, loss and Adam per path (same seed, same batch of training crops); warm-up
+steps, then ``repeats`` rounds in which each path takes ``steps`` optimizer steps in turn, so a
+noisy machine slows both alike. The ratio is the median of the per-round ratios. Loss: each path
+trains ``loss_steps`` steps through :class:`~jpegtutor.train.Trainer` from the same seed on the
+same batches; the loss of both over the last tenth of the steps (mean) and its relative difference.
 """
 
 from __future__ import annotations
 
+import json
+import statistics
+import tempfile
 import time
+from pathlib import Path
 
 import torch
 
-__all__ = ["training_speed"]
+from .loop import Trainer, TrainConfig
+from .paths import StepPath
+
+__all__ = ["compare_paths"]
 
 
-def _measure(build, device, batch, crop, steps, compile_: bool, bf16: bool, warmup: int) -> float:
-    gen = torch.Generator().manual_seed(0)
-    images = torch.rand(batch, 3, crop, crop, generator=gen).to(device)
-    qualities = torch.randint(10, 51, (batch,), generator=gen).float().to(device)
+def _setup(build, fast: bool, device, images, qualities, lr: float):
     torch.manual_seed(0)
-    model, loss_fn = build()
-    model = model.to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
-    run = torch.compile(model) if compile_ else model
+    path = StepPath(fast, device)
+    model, loss = build()
+    model, loss = path.place(model), path.place(loss)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    images, qualities = path.inputs(images), qualities.to(path.device)
 
     def step():
         optimizer.zero_grad(set_to_none=True)
-        if bf16:
-            with torch.autocast(device.type, torch.bfloat16):
-                loss = loss_fn(run, images, qualities)["loss"]
-        else:
-            loss = loss_fn(run, images, qualities)["loss"]
-        loss.backward()
+        with path.context():
+            value = loss(model, images, qualities)["loss"]
+        value.backward()
         optimizer.step()
+        if path.device.type == "cuda":
+            torch.cuda.synchronize()
 
-    for _ in range(warmup):
-        step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    start = time.perf_counter()
-    for _ in range(steps):
-        step()
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    return batch * steps / (time.perf_counter() - start)
+    return path, step
 
 
-def training_speed(build, device: str = "cpu", batch: int = 16, crop: int = 128, steps: int = 10, warmup: int = 3,
-                   configs: tuple[str, ...] | None = None) -> dict:
-    """Images per second of ``build() -> (model, loss)`` in each configuration, and the fastest one's ratio to ``eager-fp32``."""
-    dev = torch.device(device)
-    available = ["eager-fp32", "compile-fp32"] + (["eager-bf16", "compile-bf16"] if dev.type == "cuda" else [])
-    configs = tuple(configs or available)
-    unknown = set(configs) - set(available)
-    if unknown:
-        raise ValueError(f"unknown configuration(s) {sorted(unknown)} on {dev.type}; available: {available}")
-    result = {"device": str(dev), "batch": batch, "crop": crop, "steps": steps, "torch": torch.__version__}
-    if dev.type == "cuda":
-        result["gpu"] = torch.cuda.get_device_name(dev)
-    for name in configs:
-        mode, precision = name.split("-")
-        result[f"{name}_img_per_s"] = _measure(build, dev, batch, crop, steps, mode == "compile", precision == "bf16", warmup)
-    fastest = max(configs, key=lambda n: result[f"{n}_img_per_s"])
-    result["fastest"] = fastest
-    if "eager-fp32" in configs:
-        result["fastest_vs_eager_fp32"] = result[f"{fastest}_img_per_s"] / result["eager-fp32_img_per_s"]
+def compare_paths(build, settings: dict, device: str = "cpu", dataset: str = "train", repeats: int = 5, steps: int = 2,
+                  warmup: int = 2, loss_steps: int = 200) -> dict:
+    """Images/s of ``build() -> (model, loss)`` on the fast and the reference path, and their losses after
+    ``loss_steps`` trainer steps (0: skip). ``settings``: :class:`TrainConfig` fields (crop, batch, lr, qualities)."""
+    from ..datasets import locate_or_samples
+    from .batches import CropDataset, StepBatches
+
+    fields = {k: v for k, v in settings.items() if k in TrainConfig.__dataclass_fields__}
+    config = TrainConfig(**{**fields, "dataset": str(locate_or_samples(dataset)) if dataset == "train" else dataset})
+    images, qualities = StepBatches(CropDataset(config.dataset, config.crop, config.qualities, 0), config.batch)[0]
+    setups = {name: _setup(build, name == "fast", torch.device(device), images, qualities, config.lr)
+              for name in ("reference", "fast")}
+    for _, step in setups.values():
+        for _ in range(warmup):
+            step()
+    rates = {name: [] for name in setups}
+    for _ in range(repeats):
+        for name, (_, step) in setups.items():
+            start = time.perf_counter()
+            for _ in range(steps):
+                step()
+            rates[name].append(config.batch * steps / (time.perf_counter() - start))
+    result = {"device": device, "batch": config.batch, "crop": config.crop, "repeats": repeats, "steps_per_repeat": steps,
+              "threads": torch.get_num_threads(), "torch": torch.__version__,
+              "fast_path": setups["fast"][0].describe()}
+    if torch.device(device).type == "cuda":
+        result["gpu"] = torch.cuda.get_device_name(device)
+    for name in setups:
+        result[f"{name}_img_per_s"] = statistics.median(rates[name])
+    result["fast_vs_reference"] = statistics.median(f / r for f, r in zip(rates["fast"], rates["reference"]))
+    if loss_steps:
+        tail = max(1, loss_steps // 10)
+        for name in setups:
+            with tempfile.TemporaryDirectory() as folder:
+                run = TrainConfig(**{**fields, "dataset": config.dataset, "max_steps": loss_steps, "seed": 0,
+                                     "checkpoint_every": loss_steps, "validate_every": 0, "fast": name == "fast",
+                                     "device": device, "warmup": min(config.warmup, loss_steps)})
+                torch.manual_seed(0)
+                model, loss = build()
+                start = time.perf_counter()
+                Trainer(model, loss, run, folder, echo=lambda *a: None).run()  # its progress bar shows the steps
+                seconds = time.perf_counter() - start
+                log = [json.loads(line) for line in (Path(folder) / "log.jsonl").read_text().splitlines()]
+            result[f"{name}_loss_last_{tail}_steps"] = statistics.fmean(r["loss"] for r in log[-tail:])
+            result[f"{name}_train_seconds"] = seconds
+        ref, fast = result[f"reference_loss_last_{tail}_steps"], result[f"fast_loss_last_{tail}_steps"]
+        result["loss_steps"] = loss_steps
+        result["loss_relative_difference"] = (fast - ref) / abs(ref)
     return result
+

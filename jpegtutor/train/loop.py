@@ -4,7 +4,8 @@ One :class:`Trainer` is handed a model and its loss (``loss(model, images, quali
 dict of named terms, the one called ``loss`` minimized; a loss that is an ``nn.Module`` holding
 frozen networks moves to the device with the model). It names no model: the recipes of
 :mod:`jpegtutor.editors` build their networks and hand them over. It runs them with Adam and a warm-up + cosine schedule, and takes care of the
-rest: bfloat16 autocast on CUDA, optional ``torch.compile``, gradient clipping and accumulation,
+rest: the fast path (bfloat16 autocast where the hardware has it, channels-last, the fused
+simulator; see :mod:`.paths`; ``fast=False`` runs the eager fp32 reference), optional ``torch.compile``, gradient clipping and accumulation,
 an EMA of the weights, periodic validation, JSONL logs and a progress bar (rank 0 only),
 distributed data parallel under ``torchrun`` (NCCL on GPUs, gloo on CPU), and checkpoints that
 resume a killed run exactly where it stopped (see :mod:`.checkpoint` and :mod:`.batches`).
@@ -26,6 +27,7 @@ from ..files import write_with
 from ..runtime import progress, seed_everything
 from .checkpoint import latest_checkpoint, rng_state, save_checkpoint, set_rng_state
 from .batches import CropDataset, StepBatches, step_loader
+from .paths import StepPath
 
 __all__ = ["PROFILES", "TrainConfig", "Trainer", "plot_log"]
 
@@ -52,7 +54,7 @@ class TrainConfig:
     validate_every: int = 0
     validate_images: int = 8
     compile: bool = False
-    amp: bool = True  # bfloat16 autocast, CUDA only
+    fast: bool = True  # the fast path (see .paths); False: the eager fp32 reference path
     seed: int = 0
     device: str = "auto"
     num_workers: int = 0  # background processes building batches (0 on CPU; 4-8 on a GPU)
@@ -66,7 +68,8 @@ PROFILES = {
 
 
 # settings a resumed run may change: how long it runs and how it is watched, not what it learns
-RESUMABLE = {"max_steps", "checkpoint_every", "validate_every", "validate_images", "num_workers", "device", "compile"}
+RESUMABLE = {"max_steps", "checkpoint_every", "validate_every", "validate_images", "num_workers", "device", "compile",
+             "fast"}
 
 
 def load_initial_weights(model: torch.nn.Module, paths) -> None:
@@ -161,9 +164,8 @@ class Trainer:
         self.out.mkdir(parents=True, exist_ok=True)
         self._check_folder()
         seed_everything(c.seed)
-        model, loss_fn = self.model.to(self.device), self.loss
-        if isinstance(loss_fn, torch.nn.Module):  # frozen networks of the loss (VGG, quality, density)
-            loss_fn = loss_fn.to(self.device)
+        how = StepPath(c.fast, self.device)
+        model, loss_fn = how.place(self.model), how.place(self.loss)  # a loss module holds frozen networks
         if c.init:  # a checkpoint found below (resume) replaces these weights
             load_initial_weights(model, c.init)
         ema = {k: v.detach().clone() for k, v in model.state_dict().items()} if c.ema else None
@@ -195,7 +197,6 @@ class Trainer:
         if c.validate_every:
             keys = [(0, i) for i in range(min(c.validate_images, len(dataset)))]
             validation = [dataset[k] for k in keys]
-        autocast = torch.autocast("cuda", torch.bfloat16) if (c.amp and self.device.type == "cuda") else None
         batches = step_loader(StepBatches(dataset, c.batch, self.rank, self.world), step, c.max_steps, c.num_workers)
         bar = progress(range(step, c.max_steps), desc=f"train {c.model}", disable=None if self.rank == 0 else True)
         last = {}
@@ -205,14 +206,11 @@ class Trainer:
             self.echo(f"{self.out} is already trained to step {step} (max_steps {c.max_steps}); nothing to do")
         start = time.perf_counter()
         for step, (images, qualities) in zip(bar, batches):
-            images, qualities = images.to(self.device), qualities.to(self.device)
+            images, qualities = how.inputs(images), qualities.to(self.device)
             optimizer.zero_grad(set_to_none=True)
             terms_sum: dict[str, float] = {}
             for micro_images, micro_q in zip(images.chunk(c.accumulate), qualities.chunk(c.accumulate)):
-                if autocast is not None:
-                    with autocast:
-                        terms = loss_fn(train_model, micro_images, micro_q)
-                else:
+                with how.context():
                     terms = loss_fn(train_model, micro_images, micro_q)
                 (terms["loss"] / c.accumulate).backward()
                 for k, v in terms.items():
@@ -234,8 +232,8 @@ class Trainer:
             last = {"step": step + 1, **terms_sum, "lr": scheduler.get_last_lr()[0], "images_per_s": c.batch / seconds}
             if validation is not None and (step + 1) % c.validate_every == 0:
                 model.eval()  # batch norm uses (and does not update) its running statistics
-                with torch.no_grad():
-                    v_images = torch.stack([v[0] for v in validation]).to(self.device)
+                with torch.no_grad(), how.context():
+                    v_images = how.inputs(torch.stack([v[0] for v in validation]))
                     v_q = torch.full((len(validation),), float(sum(c.qualities) // 2), device=self.device)
                     last.update({f"val_{k}": float(v) for k, v in loss_fn(model, v_images, v_q).items()})
                 model.train()

@@ -45,4 +45,5 @@ def load(checkpoint=None):
 registry.register_editor(registry.Editor(
     "talebi", "Talebi et al. 2021: quality-conditioned smoothing CNN (+ patch spatial transformer), shipped: smoother",
     load=load, points=(8, 10, 12, 15, 18, 21, 25), trained_range=TRAINED_QUALITIES, train=train,
-    profiles=tuple(PROFILES), options=dict(OPTIONS), weights="talebi"))
+    profiles=tuple(PROFILES), options=dict(OPTIONS), weights="talebi", build=build,
+    step_settings={k: v for k, v in PROFILES["cpu"].items() if k in ("crop", "batch", "lr", "qualities")}))

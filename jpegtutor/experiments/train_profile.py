@@ -1,0 +1,167 @@
+"""Where the time of one Talebi training step goes, on the reference and the fast path.
+
+    python -m jpegtutor.experiments.train_profile [--batch 8] [--crop 64] [--repeats 7]
+
+One step of the recipe's joint stage (smoother + transformer through Eq. 5: the exact simulator
+with its coefficients, the soft simulator, VGG-16's conv1_2 distance, the no-reference term, the
+factorized density; backward; Adam) is timed whole, and each part on its own (forward and backward,
+on detached copies of its inputs), at the settings of the ``cpu`` profile. What the parts do not
+add up to is autograd's bookkeeping and the loss's glue. Medians over ``repeats``; both paths
+alternate within each repeat. Writes ``data/results/train/profile_talebi_cpu.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import torch
+
+from . import write_result
+
+PARTS = ("editor", "exact simulator + coefficients", "soft simulator", "VGG distance", "no-reference quality",
+         "rate (density)", "optimizer")
+
+
+def _batch(batch: int, crop: int, seed: int = 0):
+    from ..datasets import locate_or_samples
+    from ..train.batches import CropDataset, StepBatches
+
+    dataset = CropDataset(str(locate_or_samples("train")), crop, (8, 25), seed)
+    return StepBatches(dataset, batch)[0]
+
+
+class _Setup:
+    """A fresh editor, its loss and Adam on one path, with the parts' timers."""
+
+    def __init__(self, fast: bool, images, qualities):
+        from ..editors.talebi.recipe import build
+        from ..train.paths import StepPath
+
+        torch.manual_seed(0)
+        self.path = StepPath(fast, "cpu")
+        model, loss = build()
+        self.model, self.loss = self.path.place(model), self.path.place(loss)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=5e-4)
+        self.images, self.qualities = self.path.inputs(images), qualities
+
+    def step(self):
+        self.optimizer.zero_grad(set_to_none=True)
+        with self.path.context():
+            loss = self.loss(self.model, self.images, self.qualities)["loss"]
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+        self.optimizer.step()
+
+    def parts(self) -> dict:
+        """Each part's forward + backward, in seconds, on inputs detached from the rest of the step."""
+        from ..diff import simulate, simulate_with_coefficients
+
+        terms, q, seconds = self.loss.terms, self.qualities, {}
+
+        def timed(name, fn):
+            start = time.perf_counter()
+            fn()
+            seconds[name] = time.perf_counter() - start
+
+        def editor():
+            with self.path.context():
+                out = self.model(self.images, q)
+            out.float().mean().backward()
+            self.model.zero_grad(set_to_none=True)
+
+        with self.path.context(), torch.no_grad():
+            edited = self.model(self.images, q).float()
+        timed("editor", editor)
+        with torch.autocast("cpu", enabled=False), (self.path.context() if not self.path.fast else torch.enable_grad()):
+            x = edited.detach().requires_grad_(True)
+
+            def exact():
+                decoded, coefficients = simulate_with_coefficients(x, q)
+                (decoded.mean() + sum(c.mean() for c in coefficients)).backward()
+
+            timed("exact simulator + coefficients", exact)
+            timed("soft simulator", lambda: simulate(x, q, mode="smooth", rounding="soft").mean().backward())
+            decoded, coefficients = simulate_with_coefficients(edited, q)
+            d = decoded.detach().requires_grad_(True)
+
+            def distance():
+                with torch.no_grad():
+                    target = terms.features(self.images.float())
+                (terms.features(d) - target).abs().mean().backward()
+
+            timed("VGG distance", distance)
+            timed("no-reference quality", lambda: terms.quality_model(d).mean().backward())
+            cs = [c.detach().requires_grad_(True) for c in coefficients]
+            from ..diff import quality_to_tables
+
+            timed("rate (density)", lambda: terms.density(cs, quality_to_tables(q)).mean().backward())
+
+        def optimizer():
+            for p in self.model.parameters():
+                p.grad = torch.zeros_like(p)
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
+            self.optimizer.step()
+            self.optimizer.zero_grad(set_to_none=True)
+
+        timed("optimizer", optimizer)
+        return seconds
+
+
+def profile(batch: int = 8, crop: int = 64, repeats: int = 7, warmup: int = 2) -> dict:
+    images, qualities = _batch(batch, crop)
+    setups = {"reference": _Setup(False, images, qualities), "fast": _Setup(True, images, qualities)}
+    for setup in setups.values():
+        for _ in range(warmup):
+            setup.step()
+            setup.parts()
+    whole = {name: [] for name in setups}
+    parts = {name: {p: [] for p in PARTS} for name in setups}
+    for _ in range(repeats):
+        for name, setup in setups.items():
+            start = time.perf_counter()
+            setup.step()
+            whole[name].append(time.perf_counter() - start)
+            for part, value in setup.parts().items():
+                parts[name][part].append(value)
+    result = {"batch": batch, "crop": crop, "repeats": repeats, "threads": torch.get_num_threads(),
+              "torch": torch.__version__, "paths": {}}
+    for name, setup in setups.items():
+        ms = {p: 1000 * statistics.median(v) for p, v in parts[name].items()}
+        step_ms = 1000 * statistics.median(whole[name])
+        result["paths"][name] = {"describe": setup.path.describe(), "step_ms": step_ms, "images_per_s": batch * 1000 / step_ms,
+                                 "parts_ms": ms, "other_ms": step_ms - sum(ms.values())}
+    result["speedup"] = statistics.median(r / f for r, f in zip(whole["reference"], whole["fast"]))
+    return result
+
+
+def table(result: dict) -> str:
+    """The profile as a text table: milliseconds and share of the step, per part and path."""
+    paths = result["paths"]
+    lines = [f"{'part':32s}" + "".join(f"{name:>22s}" for name in paths)]
+    for part in (*PARTS, "other"):
+        row = f"{part:32s}"
+        for p in paths.values():
+            ms = p["other_ms"] if part == "other" else p["parts_ms"][part]
+            row += f"{ms:12.1f} ms {100 * ms / p['step_ms']:5.1f} %"
+        lines.append(row)
+    lines.append(f"{'whole step':32s}" + "".join(f"{p['step_ms']:12.1f} ms {p['images_per_s']:5.1f}/s" for p in paths.values()))
+    return "\n".join(lines)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, default=8)
+    parser.add_argument("--crop", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=7)
+    args = parser.parse_args(argv)
+    result = profile(args.batch, args.crop, args.repeats)
+    print(table(result))
+    print(f"fast / reference: {result['speedup']:.2f}x images/s (median of {args.repeats} paired repeats)")
+    write_result("train/profile_talebi_cpu.json", result)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
