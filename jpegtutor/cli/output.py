@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import shlex
+import sys
 
 from ..files import write_json
 
 
 def print_result(result: dict, args: argparse.Namespace) -> int:
     """Print ``result`` as one JSON object (``--json``) or as aligned lines; write it to ``--out`` if given."""
-    if getattr(args, "out", None):
-        write_json(args.out, result)
+    if getattr(args, "out", None):  # the file records the command that wrote it
+        write_json(args.out, {**result, "command": " ".join(["jpegtutor", *map(shlex.quote, sys.argv[1:])])})
     if args.json:
         print(json.dumps(result))
     else:

@@ -4,12 +4,13 @@
                              [--fidelity [--qualities 1-100] [--subsamplings 444,422,420]] [--json] [--out F.json]
 
 Speed: forward + backward images per second on random ``(B, 3, S, S)`` batches, each side measured
-in the same run. Fidelity: PSNR between the simulator's output and Pillow's decoded JPEG of the
+in the same run, taking turns (medians over the rounds; each speed-up the median of the rounds' ratios). Fidelity: PSNR between the simulator's output and Pillow's decoded JPEG of the
 same image and settings, over the 24 Kodak images (central ``S x S`` crops).
 """
 
 from __future__ import annotations
 
+import statistics
 import time
 
 import numpy as np
@@ -32,31 +33,32 @@ def _kornia_fn():
 
 
 def _timed(fns: dict, x, q, device, repeats: int) -> dict:
-    """Seconds per forward+backward of each function, best of ``repeats`` after a warm-up.
+    """Seconds per forward+backward of each function in each of ``repeats`` rounds, after a warm-up.
 
-    The functions take turns within every repeat, so a noisy machine slows them alike."""
+    The functions take turns within every round, so a noisy machine slows them alike."""
     def step(fn):
         x.grad = None
         fn(x, q).mean().backward()
         if device.type == "cuda":
             torch.cuda.synchronize()
 
-    best = {}
+    seconds = {}
     for name, fn in fns.items():
         step(fn)
-        best[name] = float("inf")
+        seconds[name] = []
     for _ in range(repeats):
         for name, fn in fns.items():
             start = time.perf_counter()
             step(fn)
-            best[name] = min(best[name], time.perf_counter() - start)
-    return best
+            seconds[name].append(time.perf_counter() - start)
+    return seconds
 
 
 def speed(device: str = "cpu", batch: int = 16, size: int = 256, compare: str | None = None,
-          repeats: int = 5, modes=("exact", "smooth"), subsampling: str = "4:2:0", compile: bool = False) -> dict:
+          repeats: int = 9, modes=("exact", "smooth"), subsampling: str = "4:2:0", compile: bool = False) -> dict:
     """Forward+backward images/s of the simulator (quality 50) in each mode, and of kornia's with
-    ``compare="kornia"``, all timed in one interleaved run. ``ours_fwd_bwd_img_per_s`` is the first mode."""
+    ``compare="kornia"``, all timed in one interleaved run: medians over ``repeats`` rounds, the
+    speed-ups the median of the rounds' ratios. ``ours_fwd_bwd_img_per_s`` is the first mode."""
     if isinstance(modes, str):
         modes = (modes,)
     dev = torch.device(device)
@@ -74,12 +76,14 @@ def speed(device: str = "cpu", batch: int = 16, size: int = 256, compare: str | 
     if dev.type == "cuda":
         result["gpu"] = torch.cuda.get_device_name(dev)
     seconds = _timed(fns, x, q, dev, repeats)
+    result["repeats"] = repeats
     for name in fns:
-        result[f"{name}_fwd_bwd_img_per_s"] = batch / seconds[name]
+        result[f"{name}_fwd_bwd_img_per_s"] = batch / statistics.median(seconds[name])
     result["ours_fwd_bwd_img_per_s"] = result[f"ours_{modes[0]}_fwd_bwd_img_per_s"]
     if compare == "kornia":
         for mode in modes:
-            result[f"speedup_{mode}_vs_kornia"] = result[f"ours_{mode}_fwd_bwd_img_per_s"] / result["kornia_fwd_bwd_img_per_s"]
+            result[f"speedup_{mode}_vs_kornia"] = statistics.median(
+                k / o for k, o in zip(seconds["kornia"], seconds[f"ours_{mode}"]))
     return result
 
 

@@ -44,9 +44,12 @@ _BASE = torch.from_numpy(jquant.STD_LUMA), torch.from_numpy(jquant.STD_CHROMA)
 
 
 def _clip(x: torch.Tensor) -> torch.Tensor:
-    """Clip to [0, 255] with a straight-through gradient (a plain clamp where autograd is not recording)."""
+    """Clip to [0, 255] with a straight-through gradient; where autograd is not recording, a clamp in
+    place (every caller hands over a temporary of its own)."""
+    if not torch.is_grad_enabled():
+        return x.clamp_(0.0, 255.0)
     clipped = x.clamp(0.0, 255.0)
-    return x + (clipped - x).detach() if torch.is_grad_enabled() and x.requires_grad else clipped
+    return x + (clipped - x).detach() if x.requires_grad else clipped
 
 
 def _ste(smooth: torch.Tensor, exact: torch.Tensor) -> torch.Tensor:
