@@ -116,7 +116,7 @@ class _ExactValue(torch.autograd.Function):
         return grad @ matrix.T, None, None
 
 
-def _encode(image, subsampling, rounding_fn, floor_fn, exact: bool) -> list[torch.Tensor]:
+def _encode(image, subsampling, rounding_fn, floor_fn, exact: bool, rgb_fn=None) -> list[torch.Tensor]:
     """Encoder half: image to the DCT coefficients of each component, ``(B, hb, wb, 64)`` each
     (orthonormal scale: libjpeg's integer DCT output / 8), blocks flattened row by row.
 
@@ -129,8 +129,7 @@ def _encode(image, subsampling, rounding_fn, floor_fn, exact: bool) -> list[torc
     height, width = image.shape[2:]
     sampling = sampling_factors(subsampling, 3)
     hmax, vmax, geometry = component_geometry(height, width, sampling)
-    rgb = rounding_fn(image * 255.0)  # the 8-bit image Pillow would be given
-    rgb = _clip(rgb)
+    rgb = rgb_fn(image) if rgb_fn else _clip(rounding_fn(image * 255.0))  # the 8-bit image Pillow would be given
     planes = rgb_to_ycbcr_tensor(rgb, floor_fn).unbind(1)  # libjpeg's formula, surrogate floors
     K = _DCT64.to(image)
     rows = -(-height // vmax) * vmax
@@ -197,9 +196,10 @@ def _pipeline(image, tables, subsampling, rounding_fn, floor_fn, exact: bool = F
     return (decoded, coefficients) if return_coefficients else decoded
 
 
-def _round_rgb_inplace(x: torch.Tensor) -> torch.Tensor:
-    """``round_half_away`` then clip to [0, 255], in place on a temporary: clipping first gives the same integers."""
-    return x.clamp_(0.0, 255.0).add_(0.5).floor_()
+def _rgb_values(image: torch.Tensor) -> torch.Tensor:
+    """The 8-bit image Pillow would be given, without autograd: ``round_half_away(255 x)`` clipped to
+    [0, 255], as ``floor(clip(255 x + 1/2, 1/2, 255 + 1/2))`` in place (the same integers)."""
+    return (image * 255.0).add_(0.5).clamp_(0.5, 255.5).floor_()
 
 
 class _ExactSTE(torch.autograd.Function):
@@ -218,7 +218,7 @@ class _ExactSTE(torch.autograd.Function):
     @staticmethod
     def forward(ctx, image, tables, subsampling):
         height, width = image.shape[2:]
-        coefficients = _encode(image, subsampling, _round_rgb_inplace, torch.floor_, exact=True)
+        coefficients = _encode(image, subsampling, round_half_away, torch.floor_, exact=True, rgb_fn=_rgb_values)
         quantized = [round_half_away(c / tables[:, min(i, 1)].reshape(-1, 1, 1, 64)) for i, c in enumerate(coefficients)]
         decoded = _decode(quantized, tables, height, width, subsampling, round_half_away, torch.floor_, exact=True)
         ctx.subsampling, ctx.size = subsampling, (height, width)

@@ -119,12 +119,20 @@ class PreEditLoss(nn.Module):
         return self
 
     def forward(self, edited: torch.Tensor, original: torch.Tensor, quality: torch.Tensor) -> dict:
-        # the loss runs in float32 outside any autocast: bfloat16 features would blur the small
-        # differences the distance measures (only the editor runs in bfloat16 on the fast path)
-        with torch.autocast(edited.device.type, enabled=False):
-            return self._terms(edited.float(), original.float(), quality.float())
+        # the simulator, the rate and the no-reference term run in float32 outside any autocast; the
+        # VGG features keep the caller's autocast (bfloat16 on the fast path: the distance moves by
+        # about 0.1 %, its gradient's direction by a few degrees) and are compared in float32
+        device = edited.device.type
+        features_autocast = torch.get_autocast_dtype(device) if torch.is_autocast_enabled(device) else None
+        with torch.autocast(device, enabled=False):
+            return self._terms(edited.float(), original.float(), quality.float(), features_autocast)
 
-    def _terms(self, edited, original, quality) -> dict:
+    def _features(self, image: torch.Tensor, autocast) -> torch.Tensor:
+        """VGG features in float32, computed under ``autocast`` (a dtype, or None: float32)."""
+        with torch.autocast(image.device.type, dtype=autocast or torch.float32, enabled=autocast is not None):
+            return self.features(image).float()
+
+    def _terms(self, edited, original, quality, features_autocast=None) -> dict:
         # libjpeg's pixels with straight-through gradients, and the coefficients for the rate term
         exact, coefficients = simulate_with_coefficients(edited, quality, self.subsampling)
         mode, rounding = SIMULATORS[self.simulator]
@@ -133,8 +141,8 @@ class PreEditLoss(nn.Module):
         terms = {}
         if self.features is not None:
             with torch.no_grad():
-                target = self.features(original)
-            terms["distance"] = (self.features(decoded) - target).abs().mean()
+                target = self._features(original, features_autocast)
+            terms["distance"] = (self._features(decoded, features_autocast) - target).abs().mean()
         else:
             terms["distance"] = 255.0**2 * ((decoded - original) ** 2).mean() / 100.0
         loss = terms["distance"]

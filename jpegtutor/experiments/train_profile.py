@@ -86,10 +86,12 @@ class _Setup:
             decoded, coefficients = simulate_with_coefficients(edited, q)
             d = decoded.detach().requires_grad_(True)
 
+            features_autocast = torch.bfloat16 if self.path.bfloat16 else None  # as PreEditLoss runs them
+
             def distance():
                 with torch.no_grad():
-                    target = terms.features(self.images.float())
-                (terms.features(d) - target).abs().mean().backward()
+                    target = terms._features(self.images.float(), features_autocast)
+                (terms._features(d, features_autocast) - target).abs().mean().backward()
 
             timed("VGG distance", distance)
             timed("no-reference quality", lambda: terms.quality_model(d).mean().backward())
@@ -107,6 +109,24 @@ class _Setup:
 
         timed("optimizer", optimizer)
         return seconds
+
+
+def conv_gflop(model: torch.nn.Module, *inputs) -> float:
+    """Floating-point operations (multiply + add) of ``model``'s convolutions in one forward pass, in GFLOP."""
+    total = [0.0]
+
+    def count(module, _, output):
+        per_output = module.in_channels // module.groups * module.kernel_size[0] * module.kernel_size[1]
+        total[0] += 2.0 * output.numel() * per_output
+
+    hooks = [m.register_forward_hook(count) for m in model.modules() if isinstance(m, torch.nn.Conv2d)]
+    try:
+        with torch.no_grad():
+            model(*inputs)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return total[0] / 1e9
 
 
 def profile(batch: int = 8, crop: int = 64, repeats: int = 7, warmup: int = 2) -> dict:
@@ -133,6 +153,10 @@ def profile(batch: int = 8, crop: int = 64, repeats: int = 7, warmup: int = 2) -
         result["paths"][name] = {"describe": setup.path.describe(), "step_ms": step_ms, "images_per_s": batch * 1000 / step_ms,
                                  "parts_ms": ms, "other_ms": step_ms - sum(ms.values())}
     result["speedup"] = statistics.median(r / f for r, f in zip(whole["reference"], whole["fast"]))
+    # forward + backward is about three forward passes (the input's and the weights' gradients)
+    result["editor_forward_gflop"] = conv_gflop(setups["reference"].model, images, qualities)
+    for path in result["paths"].values():
+        path["editor_gflop_per_s"] = 3 * result["editor_forward_gflop"] / (path["parts_ms"]["editor"] / 1000)
     return result
 
 
@@ -159,6 +183,8 @@ def main(argv=None) -> int:
     result = profile(args.batch, args.crop, args.repeats)
     print(table(result))
     print(f"fast / reference: {result['speedup']:.2f}x images/s (median of {args.repeats} paired repeats)")
+    print("editor convolutions: " + ", ".join(f"{name} {p['editor_gflop_per_s']:.0f} GFLOP/s"
+                                              for name, p in result["paths"].items()))
     write_result("train/profile_talebi_cpu.json", result)
     return 0
 

@@ -60,16 +60,16 @@ def extend_edge(a, count: int, axis: int):
     return np.concatenate([a, np.repeat(last, count, axis=axis)], axis)
 
 
-def shift(a, axis: int, direction: int):
-    """Neighbour along ``axis`` (``-1``: previous, ``+1``: next), repeating the edge sample."""
+def neighbours(a, axis: int):
+    """``(previous, next)`` neighbour of every sample along ``axis``, the edge sample standing in for
+    the missing one: two views of one padded copy."""
     n = a.shape[axis]
-    index = [slice(None)] * a.ndim
-    edge = [slice(None)] * a.ndim
-    if direction < 0:
-        index[axis], edge[axis] = slice(0, n - 1), slice(0, 1)
-        return cat([a[tuple(edge)], a[tuple(index)]], axis)
-    index[axis], edge[axis] = slice(1, n), slice(n - 1, n)
-    return cat([a[tuple(index)], a[tuple(edge)]], axis)
+    first, last, whole = [slice(None)] * a.ndim, [slice(None)] * a.ndim, [slice(None)] * a.ndim
+    first[axis], last[axis] = slice(0, 1), slice(n - 1, n)
+    padded = cat([a[tuple(first)], a, a[tuple(last)]], axis)
+    previous, following = list(whole), list(whole)
+    previous[axis], following[axis] = slice(0, n), slice(2, n + 2)
+    return padded[tuple(previous)], padded[tuple(following)]
 
 
 def interleave(even, odd, axis: int):

@@ -97,22 +97,25 @@ def ycbcr_to_rgb_planes(y, cb, cr, floor=None):
 
 def rgb_to_ycbcr_tensor(rgb: torch.Tensor, floor) -> torch.Tensor:
     """:func:`rgb_to_ycbcr_planes` on a float tensor ``(B, 3, H, W)`` of 8-bit values, as one matrix
-    product (exact: every product and sum is an integer below 2**24) and one surrogate ``floor``.
-    Returns ``(B, 3, H, W)``: Y, Cb, Cr in 0-255."""
-    weight = torch.tensor(RGB_TO_YCBCR_FIXED, dtype=rgb.dtype, device=rgb.device)
-    bias = torch.tensor(RGB_TO_YCBCR_OFFSETS, dtype=rgb.dtype, device=rgb.device)[:, None]
+    product with the ``>> 16`` folded into the matrix (exact: every product and partial sum is an
+    integer below 2**24 times 2**-16) and one surrogate ``floor``. Returns ``(B, 3, H, W)``: Y, Cb, Cr in 0-255."""
+    scale = 2.0**-SCALEBITS
+    weight = torch.tensor(RGB_TO_YCBCR_FIXED, dtype=rgb.dtype, device=rgb.device) * scale
+    bias = torch.tensor(RGB_TO_YCBCR_OFFSETS, dtype=rgb.dtype, device=rgb.device)[:, None] * scale
     mixed = torch.baddbmm(bias.expand(rgb.shape[0], 3, 1), weight.expand(rgb.shape[0], 3, 3), rgb.flatten(2))
-    return A.floor_shift(mixed, SCALEBITS, floor).view(rgb.shape)
+    return floor(mixed).view(rgb.shape)
 
 
 def ycbcr_to_rgb_tensor(y: torch.Tensor, cb: torch.Tensor, cr: torch.Tensor, floor) -> torch.Tensor:
     """:func:`ycbcr_to_rgb_planes` on float planes ``(B, H, W)`` of 8-bit values, the chroma terms
-    as one matrix product with the ``- 128`` folded into its bias. Returns ``(B, 3, H, W)``, unclipped."""
+    as one matrix product with the ``- 128`` folded into its bias and the ``>> 16`` into the matrix.
+    Returns ``(B, 3, H, W)``, unclipped."""
+    scale = 2.0**-SCALEBITS
     weight = torch.tensor(YCBCR_TO_RGB_FIXED, dtype=y.dtype, device=y.device)
-    bias = (ONE_HALF - 128.0 * weight.sum(1))[:, None]
+    bias = (ONE_HALF - 128.0 * weight.sum(1))[:, None] * scale
     b = y.shape[0]
-    chroma = torch.baddbmm(bias.expand(b, 3, 1), weight.expand(b, 3, 2), torch.stack([cb, cr], 1).flatten(2))
-    return y[:, None] + A.floor_shift(chroma, SCALEBITS, floor).view(b, 3, *y.shape[1:])
+    chroma = torch.baddbmm(bias.expand(b, 3, 1), (weight * scale).expand(b, 3, 2), torch.stack([cb, cr], 1).flatten(2))
+    return y[:, None] + floor(chroma).view(b, 3, *y.shape[1:])
 
 
 def rgb_to_ycbcr_libjpeg(rgb):

@@ -60,18 +60,23 @@ def downsample_libjpeg(plane, fh: int, fv: int, out_width: int, floor=None):
 
 def _fancy_h(x, floor=None):
     """h2v1 fancy upsampling of rows ``(..., w)`` (``w > 2``) to ``(..., 2w)``."""
-    even = A.floor_shift(3 * x + A.shift(x, -1, -1) + 1, 2, floor)  # first column gives x itself
-    odd = A.floor_shift(3 * x + A.shift(x, -1, +1) + 2, 2, floor)  # last column gives x itself
+    left, right = A.neighbours(x, -1)  # the first column's left neighbour is itself, the last's right one too
+    three = 3 * x
+    even = A.floor_shift(three + left + 1, 2, floor)
+    odd = A.floor_shift(three + right + 2, 2, floor)
     return A.interleave(even, odd, -1)
 
 
 def _fancy_hv(plane, floor=None):
     """h2v2 fancy upsampling of planes ``(..., h, w)`` (``w > 2``) to ``(..., 2h, 2w)``."""
+    three = 3 * plane
     rows = []
-    for other in (A.shift(plane, -2, -1), A.shift(plane, -2, +1)):  # row above, row below
-        colsum = 3 * plane + other  # vertical 3:1 mix, scaled by 4
-        even = A.floor_shift(3 * colsum + A.shift(colsum, -1, -1) + 8, 4, floor)
-        odd = A.floor_shift(3 * colsum + A.shift(colsum, -1, +1) + 7, 4, floor)
+    for other in A.neighbours(plane, -2):  # row above, row below
+        colsum = three + other  # vertical 3:1 mix, scaled by 4
+        left, right = A.neighbours(colsum, -1)
+        three_colsum = 3 * colsum
+        even = A.floor_shift(three_colsum + left + 8, 4, floor)
+        odd = A.floor_shift(three_colsum + right + 7, 4, floor)
         rows.append(A.interleave(even, odd, -1))
     return A.interleave(rows[0], rows[1], -2)
 
@@ -88,8 +93,9 @@ def upsample_libjpeg(plane, fh: int, fv: int, height: int, width: int, floor=Non
     if (fh, fv) == (1, 1):
         return plane[..., :height, :width]
     if (fh, fv) == (1, 2):  # h1v2: vertical triangle filter, bias 1 (above) and 2 (below)
-        up = A.floor_shift(3 * plane + A.shift(plane, -2, -1) + 1, 2, floor)
-        down = A.floor_shift(3 * plane + A.shift(plane, -2, +1) + 2, 2, floor)
+        above, below = A.neighbours(plane, -2)
+        up = A.floor_shift(3 * plane + above + 1, 2, floor)
+        down = A.floor_shift(3 * plane + below + 2, 2, floor)
         return A.interleave(up, down, -2)[..., :height, :width]
     if (fh, fv) in ((2, 1), (2, 2)) and plane.shape[-1] > 2:
         return (_fancy_h(plane, floor) if fv == 1 else _fancy_hv(plane, floor))[..., :height, :width]
