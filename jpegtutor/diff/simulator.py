@@ -277,8 +277,11 @@ class _ExactSTE(torch.autograd.Function):
             g = adjoints.fit_adjoint(g, -(-height // vmax) * vmax // fv, -2)  # rows replicated to whole blocks
             g = adjoints.downsample_adjoint(g, fh, fv)
             g = adjoints.fit_adjoint(adjoints.fit_adjoint(g, width, -1), height, -2)  # edges replicated to whole boxes
-            mixed = encoder[:, comps] @ g.reshape(batch, k, -1)
-            total = mixed if total is None else total + mixed
+            g = g.reshape(batch, k, -1)
+            if total is None:
+                total = g.new_zeros(batch, 3, g.shape[-1])
+            for j, c in enumerate(comps):  # k broadcast multiply-adds: faster than a k-deep matrix product
+                total.addcmul_(encoder[:, c].view(1, 3, 1), g[:, j:j + 1])
         g_image = total.view(batch, 3, height, width) if total is not None else None
         return g_image, g_tables, None
 
