@@ -4,7 +4,7 @@ With straight-through rounding every floor, rounding and clip of exact mode pass
 unchanged, so the gradient of the whole simulator is that of a linear map: the colour matrices, edge
 replication, box downsampling, triangle ("fancy") upsampling, the DCT and the division and
 multiplication by the table. Each function here is the adjoint (transpose) of one of those steps, on
-float tensors ``(..., H, W)``; :class:`jpegtutor.diff.simulator.JPEGSimulator` chains them in its
+float tensors ``(..., H, W)``; :func:`jpegtutor.diff.simulate` chains them in its
 fast path instead of recording and replaying every operation of the forward pass.
 """
 
