@@ -207,6 +207,8 @@ def render_config(manifest: Manifest) -> str:
                              "data", "tests", "jpegtutor"],
         "execute": {"execute_notebooks": "off"},
         "parse": {"myst_enable_extensions": ["colon_fence", "dollarmath", "amsmath", "substitution"]},
+        # one bibliography (references.bib); each chapter lists what it cites ({cite}`key`, {bibliography})
+        "bibtex_bibfiles": ["references.bib"],
         "html": {
             "use_repository_button": True,
             "use_issues_button": True,
@@ -223,7 +225,9 @@ def render_config(manifest: Manifest) -> str:
             # MathJax from a local copy (the package sphinx-mathjax-offline), so math renders offline.
             "extra_extensions": ["sphinx-mathjax-offline"],
             "config": {"html_show_sourcelink": False, "nb_render_markdown_format": "gfm",
-                       "suppress_warnings": ["mystnb.unknown_mime_type"]},
+                       # a paper cited in several chapters is listed in each chapter's references; its
+                       # citations resolve to the chapter's own list first
+                       "suppress_warnings": ["mystnb.unknown_mime_type", "bibtex.duplicate_citation"]},
         },
     }
     return _yaml(config)
@@ -304,6 +308,13 @@ def _pair_problems(md: Path, nb: Path, chapter_map: str | None = None) -> list[s
         else:
             problems.append(f"{md.name} has {len(a)} cells but {nb.name} has {len(b)}; run `make notebooks`")
     raw = json.loads(nb.read_text(encoding="utf-8"))
+    for i, cell in enumerate(raw.get("cells", [])):
+        source = "".join(cell.get("source", ""))
+        if (cell.get("cell_type") == "code" and "### BEGIN SOLUTION" in source
+                and "hide-cell" not in cell.get("metadata", {}).get("tags", [])):
+            problems.append(f"{md.name}: the solution in code cell {i + 1} would show on the website; "
+                            "tag it `:tags: [hide-cell]`")
+            break
     for i, cell in enumerate(raw.get("cells", [])):
         if cell.get("cell_type") == "code" and cell.get("source") and cell.get("execution_count") is None:
             problems.append(f"{nb.name}: code cell {i + 1} has no execution_count (not executed); run `make notebooks`")

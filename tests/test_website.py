@@ -2,7 +2,8 @@
 
 Builds the site with Jupyter Book 1 exactly as `make book` does, serves `_build/html` on localhost,
 blocks every request that leaves this machine, and checks what a reader sees on the preface: the
-title, a rendered figure, the chapter navigation and typeset (not raw) math. A screenshot is kept in
+title, a rendered figure, the chapter navigation and typeset (not raw) math; then that an exercise's
+solution is collapsed until clicked and that a chapter lists its references. A screenshot is kept in
 `_build/screenshots/preface.png`.
 """
 
@@ -118,6 +119,21 @@ def test_preface_in_headless_chromium(server, repo):
         page.screenshot(path=str(shots / "preface.png"), full_page=False)
         page.locator("mjx-container").first.scroll_into_view_if_needed()
         page.screenshot(path=str(shots / "preface-math.png"), full_page=False)
+        # an exercise's solution is collapsed behind a toggle; a click shows it
+        page.goto(server + "/chapters/02_dct.html")
+        page.wait_for_load_state("networkidle")
+        solution = page.locator("div.tag_hide-cell").first
+        assert solution.count() == 1
+        code, output = solution.locator("div.cell_input"), solution.locator("div.cell_output")
+        assert not code.is_visible() and not output.is_visible(), "the solution must be hidden until asked for"
+        solution.locator("summary").first.click()
+        assert code.is_visible() and "BEGIN SOLUTION" in code.inner_text()
+        # the chapter's references, with the citations linking to them
+        page.goto(server + "/chapters/09_talebi.html")
+        page.wait_for_load_state("networkidle")
+        references = page.inner_text("article")
+        assert "Better compression with deep pre-editing" in references and "Deformation aware image compression" in references
+        assert page.locator("a[href^='#id'][title*='pre-editing']").count() >= 1
         browser.close()
     assert (shots / "preface.png").stat().st_size > 20_000
     assert not [u for u in blocked if "mathjax" in u.lower()], "MathJax must not come from the network"
