@@ -125,3 +125,36 @@ def test_save_files_keeps_every_measured_file(tmp_path, folder):
             path = files / point["file"]
             assert path.stat().st_size == point["bytes"] and Image.open(path).format == "JPEG"
     assert result["images"][0]["points"][0]["file"] == "kodim01/quality-20.jpg"
+
+
+def _synthetic(name, scale, images=6, seed=0):
+    """An evaluate()-shaped result: each image's PSNR curve over bpp, its rates scaled by ``scale``."""
+    rng = np.random.default_rng(seed)
+    qualities = [10, 20, 30, 50, 75]
+    result = {"method": name, "operating_point": "quality", "qualities": qualities, "images": []}
+    for i in range(images):
+        base = rng.uniform(0.2, 0.5)
+        points = [{"quality": q, "bpp": scale * base * (1 + q / 25), "psnr_db": 25 + 8 * np.log2(1 + q / 25) + i}
+                  for q in qualities]
+        result["images"].append({"name": f"im{i}.png", "points": points})
+    result["points"] = evaluation.harness._mean_points(result["images"], qualities, "quality")
+    return result
+
+
+def test_per_image_and_bootstrap_bd_rate_recover_a_known_saving():
+    reference, better = _synthetic("ref", 1.0), _synthetic("better", 0.9)  # 10 % fewer bits everywhere
+    assert evaluation.per_image_bd_rate(better, reference) == pytest.approx([-10.0] * 6, abs=1e-6)
+    interval = evaluation.bootstrap_bd_rate(better, reference, resamples=200)
+    assert interval["bd_rate_percent"] == pytest.approx(-10.0, abs=1e-6)
+    assert interval["low"] <= interval["bd_rate_percent"] <= interval["high"] and interval["draws"] == 200
+    mixed = _synthetic("mixed", 1.0)
+    for k, image in enumerate(mixed["images"]):  # half the images save 20 %, half lose 20 %: a wide interval
+        for p in image["points"]:
+            p["bpp"] *= 0.8 if k % 2 else 1.2
+    mixed["points"] = evaluation.harness._mean_points(mixed["images"], mixed["qualities"], "quality")
+    wide = evaluation.bootstrap_bd_rate(mixed, reference, resamples=300)
+    assert wide["low"] < -5 and wide["high"] > 5
+    other = _synthetic("other", 1.0)
+    other["images"][0]["name"] = "elsewhere.png"
+    with pytest.raises(ValueError, match="different images"):
+        evaluation.bootstrap_bd_rate(other, reference)

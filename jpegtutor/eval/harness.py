@@ -35,7 +35,8 @@ from ..metrics.bpp import bpp
 from ..metrics.measure import UNITS, measure_pixels
 from ..runtime import progress
 
-__all__ = ["BPP_RANGES", "DEFAULT_BASELINE", "DEFAULT_QUALITIES", "METRICS", "compare", "evaluate"]
+__all__ = ["BPP_RANGES", "DEFAULT_BASELINE", "DEFAULT_QUALITIES", "METRICS", "bootstrap_bd_rate", "compare", "evaluate",
+           "per_image_bd_rate"]
 
 DEFAULT_QUALITIES = registry.DEFAULT_QUALITIES
 DEFAULT_BASELINE = "libjpeg-optimized"
@@ -76,8 +77,7 @@ def _bd(points: list[dict], baseline: list[dict], bpp_range=None) -> tuple[dict,
 def compare(result: dict, reference: dict, bpp_ranges=BPP_RANGES) -> dict:
     """BD-rate (%) and BD-metric of ``result`` against ``reference`` (same images), over the whole
     overlap and within each bpp window (the points of each curve that fall inside it, at least 4)."""
-    if [im["name"] for im in reference["images"]] != [im["name"] for im in result["images"]]:
-        raise ValueError("the baseline was evaluated on different images")
+    _same_images(result, reference)
     for key in ("subsampling",):
         if key in reference and key in result and reference[key] != result[key]:
             raise ValueError(f"the baseline was evaluated with {key} {reference[key]}, this result with {result[key]}")
@@ -86,6 +86,53 @@ def compare(result: dict, reference: dict, bpp_ranges=BPP_RANGES) -> dict:
     out["bd_rate_percent_by_range"] = {f"{lo}-{hi} bpp": _bd(result["points"], reference["points"], (lo, hi))[0]
                                        for lo, hi in bpp_ranges}
     return out
+
+
+def _same_images(result: dict, reference: dict) -> None:
+    if [im["name"] for im in reference["images"]] != [im["name"] for im in result["images"]]:
+        raise ValueError("the baseline was evaluated on different images")
+
+
+def _curves(points: list[dict], metric: str) -> tuple[list, list]:
+    return [p["bpp"] for p in points], [p[metric] for p in points]
+
+
+def per_image_bd_rate(result: dict, reference: dict, metric: str = "psnr_db") -> list:
+    """BD-rate (%) of each image's curve against the same image's curve in ``reference`` (two results
+    of :func:`evaluate` on the same images); ``None`` where an image's curves do not overlap."""
+    _same_images(result, reference)
+    higher = METRICS[metric][1]
+    out = []
+    for mine, theirs in zip(result["images"], reference["images"]):
+        try:
+            out.append(bd_rate(*_curves(theirs["points"], metric), *_curves(mine["points"], metric), higher_is_better=higher))
+        except ValueError:
+            out.append(None)
+    return out
+
+
+def bootstrap_bd_rate(result: dict, reference: dict, metric: str = "psnr_db", resamples: int = 1000,
+                      level: float = 0.95, seed: int = 0) -> dict:
+    """The BD-rate (%) of ``result``'s mean curve against ``reference``'s, with a bootstrap confidence
+    interval over images: draw the images with replacement, average both curves over the draw, take
+    the BD-rate; ``low`` and ``high`` bound the central ``level`` of the draws (those whose curves overlap)."""
+    _same_images(result, reference)
+    if not 0 < level < 1 or resamples < 1:
+        raise ValueError(f"level must be in (0, 1) and resamples >= 1, got {level}, {resamples}")
+    higher, name = METRICS[metric][1], result.get("operating_point", "quality")
+    estimate = bd_rate(*_curves(reference["points"], metric), *_curves(result["points"], metric), higher_is_better=higher)
+    rng = np.random.default_rng(seed)
+    n, draws = len(result["images"]), []
+    for _ in range(resamples):
+        pick = rng.integers(0, n, n)
+        mine = _mean_points([result["images"][i] for i in pick], result["qualities"], name)
+        theirs = _mean_points([reference["images"][i] for i in pick], reference["qualities"], name)
+        try:
+            draws.append(bd_rate(*_curves(theirs, metric), *_curves(mine, metric), higher_is_better=higher))
+        except ValueError:
+            continue
+    low, high = np.percentile(draws, [50 * (1 - level), 50 * (1 + level)]) if draws else (float("nan"), float("nan"))
+    return {"bd_rate_percent": estimate, "low": float(low), "high": float(high), "level": level, "draws": len(draws)}
 
 
 def evaluate(method: str | registry.Method = DEFAULT_BASELINE, dataset: str = "kodak", qualities=None,
