@@ -158,3 +158,12 @@ def test_per_image_and_bootstrap_bd_rate_recover_a_known_saving():
     other["images"][0]["name"] = "elsewhere.png"
     with pytest.raises(ValueError, match="different images"):
         evaluation.bootstrap_bd_rate(other, reference)
+
+
+def test_rate_difference_is_the_bit_saving_at_equal_quality():
+    reference, better = _synthetic("ref", 1.0), _synthetic("better", 0.9)
+    differences = evaluation.rate_difference(better["points"], reference["points"])
+    assert len(differences) >= 3  # the lowest points fall below the reference's range and are left out
+    assert [d for _, d in differences] == pytest.approx([-10.0] * len(differences), abs=0.5)
+    with pytest.raises(ValueError, match="metric must be one of"):
+        evaluation.rate_difference(better["points"], reference["points"], "bits")

@@ -7,9 +7,9 @@
 """
 
 from .harness import (BPP_RANGES, DEFAULT_BASELINE, DEFAULT_QUALITIES, METRICS, bootstrap_bd_rate, compare, evaluate,
-                      per_image_bd_rate)
+                      per_image_bd_rate, rate_difference)
 from .leaderboard import update_leaderboard
 from .plot import plot_rd
 
 __all__ = ["BPP_RANGES", "DEFAULT_BASELINE", "DEFAULT_QUALITIES", "METRICS", "bootstrap_bd_rate", "compare", "evaluate",
-           "per_image_bd_rate", "plot_rd", "update_leaderboard"]
+           "per_image_bd_rate", "plot_rd", "rate_difference", "update_leaderboard"]

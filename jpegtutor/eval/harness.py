@@ -36,7 +36,7 @@ from ..metrics.measure import UNITS, measure_pixels
 from ..runtime import progress
 
 __all__ = ["BPP_RANGES", "DEFAULT_BASELINE", "DEFAULT_QUALITIES", "METRICS", "bootstrap_bd_rate", "compare", "evaluate",
-           "per_image_bd_rate"]
+           "per_image_bd_rate", "rate_difference"]
 
 DEFAULT_QUALITIES = registry.DEFAULT_QUALITIES
 DEFAULT_BASELINE = "libjpeg-optimized"
@@ -95,6 +95,21 @@ def _same_images(result: dict, reference: dict) -> None:
 
 def _curves(points: list[dict], metric: str) -> tuple[list, list]:
     return [p["bpp"] for p in points], [p[metric] for p in points]
+
+
+def rate_difference(points: list[dict], reference: list[dict], metric: str = "psnr_db") -> list[tuple[float, float]]:
+    """At each of ``points`` (a result's mean curve), how many more bits in percent than the
+    ``reference`` curve needs for the same value of ``metric`` (negative: fewer): ``(bpp, percent)``
+    pairs, the reference's log-rate interpolated linearly in the metric; points beyond the
+    reference's range of the metric are left out. Where RD curves overlap, this shows what they hide."""
+    if metric not in METRICS:
+        raise ValueError(f"metric must be one of {sorted(METRICS)}, got {metric!r}")
+    values, log_rates = zip(*sorted((p[metric], float(np.log(p["bpp"]))) for p in reference))
+    out = []
+    for p in points:
+        if values[0] <= p[metric] <= values[-1]:
+            out.append((p["bpp"], 100 * (p["bpp"] / float(np.exp(np.interp(p[metric], values, log_rates))) - 1)))
+    return out
 
 
 def per_image_bd_rate(result: dict, reference: dict, metric: str = "psnr_db") -> list:
