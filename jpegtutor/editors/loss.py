@@ -127,7 +127,7 @@ class PreEditLoss(nn.Module):
         with torch.autocast(device, enabled=False):
             return self._terms(edited.float(), original.float(), quality.float(), features_autocast)
 
-    def _features(self, image: torch.Tensor, autocast) -> torch.Tensor:
+    def feature_maps(self, image: torch.Tensor, autocast=None) -> torch.Tensor:
         """VGG features in float32, computed under ``autocast`` (a dtype, or None: float32)."""
         with torch.autocast(image.device.type, dtype=autocast or torch.float32, enabled=autocast is not None):
             return self.features(image).float()
@@ -141,8 +141,8 @@ class PreEditLoss(nn.Module):
         terms = {}
         if self.features is not None:
             with torch.no_grad():
-                target = self._features(original, features_autocast)
-            terms["distance"] = (self._features(decoded, features_autocast) - target).abs().mean()
+                target = self.feature_maps(original, features_autocast)
+            terms["distance"] = (self.feature_maps(decoded, features_autocast) - target).abs().mean()
         else:
             terms["distance"] = 255.0**2 * ((decoded - original) ** 2).mean() / 100.0
         loss = terms["distance"]

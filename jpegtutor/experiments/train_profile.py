@@ -18,6 +18,7 @@ import time
 
 import torch
 
+from ..train.bench import TrainingStep
 from . import write_result
 
 PARTS = ("editor", "exact simulator + coefficients", "soft simulator", "VGG distance", "no-reference quality",
@@ -32,27 +33,14 @@ def _batch(batch: int, crop: int, seed: int = 0):
     return StepBatches(dataset, batch)[0]
 
 
-class _Setup:
-    """A fresh editor, its loss and Adam on one path, with the parts' timers."""
+class _Setup(TrainingStep):
+    """The Talebi joint stage's training step on one path (as ``jpegtutor bench train`` runs it, with
+    the trainer's gradient clipping), and its parts' timers."""
 
     def __init__(self, fast: bool, images, qualities):
         from ..editors.talebi.recipe import build
-        from ..train.paths import StepPath
 
-        torch.manual_seed(0)
-        self.path = StepPath(fast, "cpu")
-        model, loss = build()
-        self.model, self.loss = self.path.place(model), self.path.place(loss)
-        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=5e-4)
-        self.images, self.qualities = self.path.inputs(images), qualities
-
-    def step(self):
-        self.optimizer.zero_grad(set_to_none=True)
-        with self.path.context():
-            loss = self.loss(self.model, self.images, self.qualities)["loss"]
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), 1.0)
-        self.optimizer.step()
+        super().__init__(build, fast, "cpu", images, qualities, lr=5e-4, grad_clip=1.0)
 
     def parts(self) -> dict:
         """Each part's forward + backward, in seconds, on inputs detached from the rest of the step."""
@@ -90,8 +78,8 @@ class _Setup:
 
             def distance():
                 with torch.no_grad():
-                    target = terms._features(self.images.float(), features_autocast)
-                (terms._features(d, features_autocast) - target).abs().mean().backward()
+                    target = terms.feature_maps(self.images.float(), features_autocast)
+                (terms.feature_maps(d, features_autocast) - target).abs().mean().backward()
 
             timed("VGG distance", distance)
             timed("no-reference quality", lambda: terms.quality_model(d).mean().backward())

@@ -22,27 +22,33 @@ import torch
 from .loop import Trainer, TrainConfig
 from .paths import StepPath
 
-__all__ = ["compare_paths"]
+__all__ = ["TrainingStep", "compare_paths"]
 
 
-def _setup(build, fast: bool, device, images, qualities, lr: float):
-    torch.manual_seed(0)
-    path = StepPath(fast, device)
-    model, loss = build()
-    model, loss = path.place(model), path.place(loss)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    images, qualities = path.inputs(images), qualities.to(path.device)
+class TrainingStep:
+    """``TrainingStep(build, fast, device, images, qualities, lr)``: a fresh ``build() -> (model, loss)``
+    (seed 0) and Adam on one path (:class:`~jpegtutor.train.paths.StepPath`), placed with one batch;
+    ``step()`` takes one optimizer step on it (gradient norm clipped to ``grad_clip`` when given)."""
 
-    def step():
-        optimizer.zero_grad(set_to_none=True)
-        with path.context():
-            value = loss(model, images, qualities)["loss"]
+    def __init__(self, build, fast: bool, device, images, qualities, lr: float, grad_clip: float = 0.0):
+        torch.manual_seed(0)
+        self.path = StepPath(fast, device)
+        model, loss = build()
+        self.model, self.loss = self.path.place(model), self.path.place(loss)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=lr)
+        self.images, self.qualities = self.path.inputs(images), qualities.to(self.path.device)
+        self.grad_clip = grad_clip
+
+    def step(self) -> None:
+        self.optimizer.zero_grad(set_to_none=True)
+        with self.path.context():
+            value = self.loss(self.model, self.images, self.qualities)["loss"]
         value.backward()
-        optimizer.step()
-        if path.device.type == "cuda":
+        if self.grad_clip:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.grad_clip)
+        self.optimizer.step()
+        if self.path.device.type == "cuda":
             torch.cuda.synchronize()
-
-    return path, step
 
 
 def compare_paths(build, settings: dict, device: str = "cpu", dataset: str = "train", repeats: int = 5, steps: int = 2,
@@ -55,21 +61,21 @@ def compare_paths(build, settings: dict, device: str = "cpu", dataset: str = "tr
     fields = {k: v for k, v in settings.items() if k in TrainConfig.__dataclass_fields__}
     config = TrainConfig(**{**fields, "dataset": str(locate_or_samples(dataset)) if dataset == "train" else dataset})
     images, qualities = StepBatches(CropDataset(config.dataset, config.crop, config.qualities, 0), config.batch)[0]
-    setups = {name: _setup(build, name == "fast", torch.device(device), images, qualities, config.lr)
+    setups = {name: TrainingStep(build, name == "fast", torch.device(device), images, qualities, config.lr)
               for name in ("reference", "fast")}
-    for _, step in setups.values():
+    for setup in setups.values():
         for _ in range(warmup):
-            step()
+            setup.step()
     rates = {name: [] for name in setups}
     for _ in range(repeats):
-        for name, (_, step) in setups.items():
+        for name, setup in setups.items():
             start = time.perf_counter()
             for _ in range(steps):
-                step()
+                setup.step()
             rates[name].append(config.batch * steps / (time.perf_counter() - start))
     result = {"device": device, "batch": config.batch, "crop": config.crop, "repeats": repeats, "steps_per_repeat": steps,
               "threads": torch.get_num_threads(), "torch": torch.__version__,
-              "fast_path": setups["fast"][0].describe()}
+              "fast_path": setups["fast"].path.describe()}
     if torch.device(device).type == "cuda":
         result["gpu"] = torch.cuda.get_device_name(device)
     for name in setups:
