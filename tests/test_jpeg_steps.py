@@ -45,6 +45,20 @@ def test_colour_conversion_both_ways(size):
     _agree(*_three_ways(color.ycbcr_to_rgb_planes, *ycc))
 
 
+def test_tensor_colour_forms_equal_the_plane_forms():
+    """The simulator's one-matrix-product colour conversions give libjpeg's integers exactly (random 8-bit values)."""
+    rng = np.random.default_rng(0)
+    rgb = torch.from_numpy(rng.integers(0, 256, (4, 3, 64, 64))).double()
+    rgb[0, :, 0, :3] = torch.tensor([[0.0, 255.0, 128.0]] * 3)  # extremes included
+    for dtype in (torch.float32, torch.float64):
+        x = rgb.to(dtype)
+        planes = torch.stack(color.rgb_to_ycbcr_planes(x[:, 0], x[:, 1], x[:, 2], torch.floor), 1)
+        assert torch.equal(color.rgb_to_ycbcr_tensor(x, torch.floor), planes)
+        y, cb, cr = x.unbind(1)
+        assert torch.equal(color.ycbcr_to_rgb_tensor(y, cb, cr, torch.floor),
+                           torch.stack(color.ycbcr_to_rgb_planes(y, cb, cr, torch.floor), 1))
+
+
 @pytest.mark.parametrize("fh, fv", [(1, 1), (2, 1), (2, 2)])
 @pytest.mark.parametrize("width", [1, 2, 7, 16])
 def test_downsampling(fh, fv, width):
