@@ -1,12 +1,14 @@
 """The classical encoders on Kodak and LIVE1 (chapter 08): RD results of every registered encoder and the BD table.
 
-    python -m jpegtutor.experiments.classical run [--dataset kodak] [--subsampling 4:2:0]   # one results file per method
+    python -m jpegtutor.experiments.classical run [--dataset kodak] [--subsampling 4:2:0] [--method trellis]
     python -m jpegtutor.experiments.classical summary      # classical/summary.json + the leaderboard
 
 Each method is evaluated with real files at :data:`QUALITIES` (dense, so each bpp window of
 :data:`jpegtutor.eval.BPP_RANGES` holds enough points of every curve). BD-rates are computed
-against plain libjpeg (standard Huffman tables, the papers' baseline) and against libjpeg with
-optimized Huffman tables (equal Huffman settings, the protocol from chapter 08 on). Methods whose
+against plain libjpeg (standard Huffman tables, the papers' baseline), against libjpeg with
+optimized Huffman tables (equal Huffman settings, the protocol from chapter 08 on) and against
+mozjpeg (the best classical encoder). The coefficient editors of chapter 08a (``rd-threshold``,
+``trellis``, ``trellis-aq``: our codec's RD-optimized quantizers) are classical encoders too. Methods whose
 files decode to the same pixels are measured once (``evaluate(cache=...)``).
 """
 
@@ -24,7 +26,7 @@ __all__ = ["DATASETS", "QUALITIES", "SUBSAMPLINGS", "run", "summary"]
 QUALITIES = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 70, 80, 85, 90)
 DATASETS = ("kodak", "live1")
 SUBSAMPLINGS = ("4:2:0", "4:4:4")
-BASELINES = ("libjpeg", "libjpeg-optimized")
+BASELINES = ("libjpeg", "libjpeg-optimized", "mozjpeg")
 FOLDER = "classical"
 
 
@@ -33,19 +35,20 @@ def result_name(method: str, dataset: str, subsampling: str) -> str:
 
 
 def encoders(subsampling: str) -> list[str]:
-    """The registered encoders that are installed and write ``subsampling``, libjpeg first."""
+    """The registered encoders and coefficient editors that are installed and write ``subsampling``, libjpeg first."""
     registry.method_names()
-    names = [n for n, e in registry.ENCODERS.items() if e.kind == "encoder" and subsampling in e.subsamplings
-             and e.missing() is None]
+    names = [n for n, e in registry.ENCODERS.items() if subsampling in e.subsamplings and e.missing() is None]
     return sorted(names, key=lambda n: (not n.startswith("libjpeg"), n))
 
 
-def run(datasets=DATASETS, subsamplings=SUBSAMPLINGS, qualities=QUALITIES, limit=None, echo=print) -> list:
+def run(datasets=DATASETS, subsamplings=SUBSAMPLINGS, qualities=QUALITIES, limit=None, methods=None, echo=print) -> list:
     written = []
     for dataset in datasets:
         for subsampling in subsamplings:
             cache: dict = {}
             for method in encoders(subsampling):
+                if methods and method not in methods:
+                    continue
                 result = evaluate(method, dataset, qualities, subsampling, limit=limit, cache=cache)
                 written.append(write_result(result_name(method, dataset, subsampling), result, echo=echo))
     return written
@@ -86,10 +89,12 @@ def main(argv=None) -> int:
     p.add_argument("--dataset", action="append", choices=DATASETS)
     p.add_argument("--subsampling", action="append", choices=SUBSAMPLINGS)
     p.add_argument("--limit", type=int)
+    p.add_argument("--method", action="append", help="only this method (repeatable; default: all)")
     sub.add_parser("summary", help="BD-rate table against both libjpeg baselines, and the leaderboard")
     args = parser.parse_args(argv)
     if args.what == "run":
-        run(tuple(args.dataset or DATASETS), tuple(args.subsampling or SUBSAMPLINGS), limit=args.limit)
+        run(tuple(args.dataset or DATASETS), tuple(args.subsampling or SUBSAMPLINGS), limit=args.limit,
+            methods=args.method)
     else:
         for row in summary()["rows"]:
             vs = row.get("vs_libjpeg", {})

@@ -25,7 +25,7 @@ from .quant import quantize, quantize_libjpeg, tables_for_quality, validate_tabl
 from .sampling import box_downsample, downsample_libjpeg, upsample_libjpeg
 from .zigzag import ZIGZAG, to_zigzag
 
-__all__ = ["Coefficients", "EntropyPlan", "SAMPLING", "decode", "encode", "entropy_plan", "header_segments",
+__all__ = ["Coefficients", "EntropyPlan", "SAMPLING", "dct_coefficients", "decode", "encode", "entropy_plan", "header_segments",
            "normalize_subsampling",
            "quantized_coefficients", "read_coefficients", "scan_order", "write_coefficients"]
 
@@ -138,6 +138,26 @@ def quantized_coefficients(image: np.ndarray, quality: int | None = 75, subsampl
 
 
 def _forward(image, sampling, tables, table_of, exact) -> list[np.ndarray]:
+    out = []
+    for c, blocks in enumerate(_component_dcts(image, sampling, exact)):
+        table = tables[table_of[c]]
+        q = quantize_libjpeg(blocks, table) if exact else quantize(blocks, table)
+        out.append(q.astype(np.int16))
+    return out
+
+
+def dct_coefficients(image: np.ndarray, subsampling: str | None = None) -> list[np.ndarray]:
+    """The unquantized DCT coefficients libjpeg computes before it quantizes: per component, int64
+    ``(height_in_blocks, width_in_blocks, 8, 8)``, scaled by 8 (libjpeg's ``jpeg_fdct_islow``
+    output; divide by 8 for the orthonormal DCT). ``quantize_libjpeg(dct, table)`` of these is
+    what :func:`encode` stores; RD-optimized quantizers (:mod:`jpegtutor.jpeg.rdo`) start here."""
+    image = _check_image(image)
+    return _component_dcts(image, sampling_factors(subsampling, 1 if image.ndim == 2 else 3), exact=True)
+
+
+def _component_dcts(image, sampling, exact) -> list[np.ndarray]:
+    """Per component, ``(hb, wb, 8, 8)`` DCT blocks: libjpeg's integer DCT (scaled by 8) or, on the
+    teaching path, the orthonormal float DCT."""
     height, width = image.shape[:2]
     hmax, vmax, geometry = component_geometry(height, width, sampling)
     if image.ndim == 2:
@@ -152,7 +172,7 @@ def _forward(image, sampling, tables, table_of, exact) -> list[np.ndarray]:
         planes = [ycc[..., i] for i in range(3)]
     rows = -(-height // vmax) * vmax
     out = []
-    for plane, (h, v), (comp_h, comp_w, hb, wb), t in zip(planes, sampling, geometry, table_of):
+    for plane, (h, v), (comp_h, comp_w, hb, wb) in zip(planes, sampling, geometry):
         fh, fv = hmax // h, vmax // v
         if exact:
             padded = np.concatenate([plane, np.repeat(plane[-1:], rows - height, axis=0)], axis=0)
@@ -163,13 +183,9 @@ def _forward(image, sampling, tables, table_of, exact) -> list[np.ndarray]:
         if comp.shape[0] < hb * 8:
             comp = np.concatenate([comp, np.repeat(comp[-1:], hb * 8 - comp.shape[0], axis=0)], axis=0)
         comp = comp[: hb * 8].astype(np.int64) - 128
-        blocks = comp.reshape(hb, 8, wb, 8).transpose(0, 2, 1, 3)
-        if exact:
-            q = quantize_libjpeg(fdct_islow(blocks.reshape(-1, 8, 8)), tables[t])
-        else:
-            coefs = dct2(blocks.reshape(-1, 8, 8).astype(np.float64))
-            q = quantize(coefs, tables[t])
-        out.append(q.reshape(hb, wb, 8, 8).astype(np.int16))
+        blocks = comp.reshape(hb, 8, wb, 8).transpose(0, 2, 1, 3).reshape(-1, 8, 8)
+        coefs = fdct_islow(blocks) if exact else dct2(blocks.astype(np.float64))
+        out.append(np.asarray(coefs).reshape(hb, wb, 8, 8))
     return out
 
 

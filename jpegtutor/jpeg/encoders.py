@@ -12,6 +12,9 @@ result says exactly what was run.
 | ``mozjpeg`` | mozjpeg 4.0.3 bundled by ``jpeglib`` | its defaults: trellis quantization, progressive, optimized Huffman, its own tables |
 | ``jpegli`` | jpegli via ``pyjpegli`` (quality only) | 4:2:0 sequential, the tables jpegli chooses, the Huffman tables it writes |
 | ``jpegli-optimized`` | the same file, Huffman tables re-optimized losslessly by our codec | equal Huffman settings for jpegli |
+| ``rd-threshold`` | our codec (:mod:`.rdo`) | IJG tables; each AC level kept or zeroed to minimise D + lambda R |
+| ``trellis`` | our codec (:mod:`.rdo`) | IJG tables; trellis quantization with the real Huffman code lengths |
+| ``trellis-aq`` | our codec (:mod:`.rdo`) | ``trellis`` with a lambda per block from its activity (adaptive quantization) |
 
 mozjpeg and jpegli are optional: ``pip install "jpegtutor[encoders]"`` (the methods say so when absent).
 """
@@ -28,6 +31,7 @@ from PIL import Image
 
 from .. import registry
 from ..checks import check_image_u8, check_quality
+from . import rdo
 from .codec import normalize_subsampling, read_coefficients, write_coefficients
 from .reference import SUBSAMPLINGS, pillow_decode
 
@@ -146,3 +150,26 @@ registry.register_encoder(registry.Encoder(
     {"library": "jpegli via pyjpegli + jpegtutor.jpeg.write_coefficients", "huffman": "optimized", "progressive": False,
      "tables": "jpegli's (adaptive quantization)"}, subsamplings=("4:2:0",), missing=_jpegli_missing))
 registry.register_decoder(registry.Decoder("libjpeg", "libjpeg-turbo via Pillow", pillow_decode))
+
+_RDO = {"library": "jpegtutor.jpeg.rdo (our codec)", "huffman": "optimized", "progressive": False,
+        "tables": "IJG (Annex K scaled)", "lambda_scale": rdo.DEFAULT_LAMBDA_SCALE, "passes": 2}
+
+
+def _rdo_encoder(levels: str, adaptive: float = 0.0):
+    def encode(image, quality, subsampling):
+        quality, subsampling = _checked(image, quality, subsampling)
+        return rdo.encode(image, quality, subsampling, levels, adaptive=adaptive)
+    return encode
+
+
+registry.register_encoder(registry.Encoder(
+    "rd-threshold", "RD-optimal thresholding with our codec: IJG tables, each AC level kept or zeroed (D + lambda R)",
+    _rdo_encoder("threshold"), {**_RDO, "levels": "rounded or zero"}, kind="coefficient-editor"))
+registry.register_encoder(registry.Encoder(
+    "trellis", "trellis quantization with our codec: IJG tables, mozjpeg's candidate levels, real Huffman lengths",
+    _rdo_encoder("trellis"), {**_RDO, "levels": "trellis (rounded, or the top of a smaller size category, or zero)"},
+    kind="coefficient-editor"))
+registry.register_encoder(registry.Encoder(
+    "trellis-aq", "trellis quantization with a lambda per block from its activity (adaptive quantization)",
+    _rdo_encoder("trellis", rdo.DEFAULT_ADAPTIVE), {**_RDO, "levels": "trellis", "adaptive": rdo.DEFAULT_ADAPTIVE},
+    kind="coefficient-editor"))
