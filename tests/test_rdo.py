@@ -54,7 +54,7 @@ def test_trellis_is_optimal_against_brute_force():
     lengths[0xF0] = 16  # long runs of zeros cost a ZRL symbol each sixteen
     lam = rng.choice([10.0, 40.0, 160.0], size=len(dct8))
     for levels in ("threshold", "trellis"):
-        got = rdo._quantize_component(dct8, table, lam, lengths, levels)
+        got = rdo.quantize_blocks(dct8, table, lam, lengths, levels)
         j_got = _lagrangian(dct8, got, table, lam, lengths)
         rounded = quantize_libjpeg(dct8, table)
         for b in range(len(dct8)):
@@ -76,9 +76,9 @@ def test_trellis_beats_rounding_and_thresholding_on_a_photo(kodak_crop):
     coefs = jpeg.codec.quantized_coefficients(kodak_crop, 30, "4:2:0")
     dct8 = jpeg.codec.dct_coefficients(kodak_crop, "4:2:0")[0].reshape(-1, 8, 8)
     table = coefs.tables[0]
-    lengths = rdo._ac_code_lengths(coefs)[0]
-    lam = np.full(len(dct8), rdo._lambdas(table, rdo.DEFAULT_LAMBDA_SCALE))
-    j = {name: _lagrangian(dct8, rdo._quantize_component(dct8, table, lam, lengths, name), table, lam, lengths)
+    lengths = rdo.ac_code_lengths(coefs)[0]
+    lam = np.full(len(dct8), rdo.table_lambda(table, rdo.DEFAULT_LAMBDA_SCALE))
+    j = {name: _lagrangian(dct8, rdo.quantize_blocks(dct8, table, lam, lengths, name), table, lam, lengths)
          for name in ("threshold", "trellis")}
     j["round"] = _lagrangian(dct8, quantize_libjpeg(dct8, table), table, lam, lengths)
     assert (j["trellis"] <= j["threshold"] + 1e-6).all() and (j["threshold"] <= j["round"] + 1e-6).all()

@@ -32,7 +32,8 @@ from .huffman import size_category
 from .quant import quantize_libjpeg
 from .zigzag import from_zigzag, to_zigzag
 
-__all__ = ["DEFAULT_ADAPTIVE", "DEFAULT_LAMBDA_SCALE", "LAMBDA_PER_STEP2", "block_activity", "encode", "rd_optimize"]
+__all__ = ["DEFAULT_ADAPTIVE", "DEFAULT_LAMBDA_SCALE", "LAMBDA_PER_STEP2", "ac_code_lengths", "block_activity", "encode",
+           "quantize_blocks", "rd_optimize", "table_lambda"]
 
 # High-rate theory (chapter 06a): a uniform quantizer of step Q has D = Q^2 / 12 and dD/dR = -2 ln 2 D,
 # so the slope of its RD curve is lambda = (ln 2 / 6) Q^2 squared-error units per bit.
@@ -46,7 +47,7 @@ _SIZES = 10  # AC levels are at most 1023: size categories 1-10
 _UNSEEN_BITS = 16  # code length charged for a symbol the current Huffman table has no code for
 
 
-def _ac_code_lengths(coefs: Coefficients) -> list[np.ndarray]:
+def ac_code_lengths(coefs: Coefficients) -> list[np.ndarray]:
     """Per component: the AC Huffman code length (bits) of each of the 256 symbols in an optimal
     table for ``coefs`` (symbols that do not occur are charged ``_UNSEEN_BITS``)."""
     plan = entropy_plan(coefs, optimize=True)
@@ -70,7 +71,7 @@ def _candidates(dct8: np.ndarray, step: np.ndarray, levels: str):
     return cand
 
 
-def _quantize_component(dct8: np.ndarray, table: np.ndarray, lam: np.ndarray, lengths: np.ndarray,
+def quantize_blocks(dct8: np.ndarray, table: np.ndarray, lam: np.ndarray, lengths: np.ndarray,
                         levels: str) -> np.ndarray:
     """The RD-optimal AC levels of one component. ``dct8``: int ``(N, 8, 8)`` libjpeg DCT (scaled by 8);
     ``table``: ``(8, 8)``; ``lam``: ``(N,)`` lambda per block (squared error per bit); ``lengths``:
@@ -131,7 +132,7 @@ def block_activity(dct8: np.ndarray) -> np.ndarray:
     return (d ** 2).sum(axis=(-1, -2)) - d[..., 0, 0] ** 2
 
 
-def _lambdas(table: np.ndarray, lambda_scale: float) -> float:
+def table_lambda(table: np.ndarray, lambda_scale: float) -> float:
     """lambda for one table: ``lambda_scale`` times the high-rate slope ``(ln 2 / 6) Q^2`` at the
     table's geometric-mean step ``Q``."""
     q2 = np.exp(np.mean(np.log(np.asarray(table, dtype=np.float64) ** 2)))
@@ -162,12 +163,12 @@ def rd_optimize(image: np.ndarray, quality: int, subsampling: str = "4:2:0", lev
     if adaptive:
         weights = _adaptive_weights(dcts, coefs.sampling, adaptive)
     for _ in range(passes):
-        lengths = _ac_code_lengths(coefs)
+        lengths = ac_code_lengths(coefs)
         blocks = []
         for c, dct8 in enumerate(dcts):
             table = coefs.tables[coefs.table_of[c]]
-            lam = _lambdas(table, lambda_scale) * weights[c].reshape(-1)
-            q = _quantize_component(dct8.reshape(-1, 8, 8), table, lam, lengths[c], levels)
+            lam = table_lambda(table, lambda_scale) * weights[c].reshape(-1)
+            q = quantize_blocks(dct8.reshape(-1, 8, 8), table, lam, lengths[c], levels)
             blocks.append(q.reshape(dct8.shape).astype(np.int16))
         coefs = Coefficients(coefs.height, coefs.width, blocks, coefs.tables, coefs.table_of, coefs.sampling,
                              coefs.component_ids)
