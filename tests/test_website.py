@@ -134,6 +134,9 @@ def test_preface_in_headless_chromium(server, repo):
         references = page.inner_text("article")
         assert "Better compression with deep pre-editing" in references and "Deformation aware image compression" in references
         assert page.locator("a[href^='#id'][title*='pre-editing']").count() >= 1
+        # no code cell scrolls sideways (_static/jpegtutor.css wraps long lines inside the cell)
+        wide = page.eval_on_selector_all("div.cell_input pre", "ps => ps.filter(p => p.scrollWidth > p.clientWidth + 1).length")
+        assert wide == 0, f"{wide} code cells of chapter 09 scroll sideways"
         browser.close()
     assert (shots / "preface.png").stat().st_size > 20_000
     assert not [u for u in blocked if "mathjax" in u.lower()], "MathJax must not come from the network"

@@ -257,17 +257,25 @@ class Trainer:
         return last
 
 
+# What the logged terms mean, for plot labels (a term not listed is shown by its key).
+LOG_NAMES = {"loss": "training loss", "mse_255": "MSE (8-bit levels squared)", "distance": "distance term of the loss",
+             "rate_bpp": "rate term (proxy bits per pixel)", "lr": "learning rate"}
+
+
 def plot_log(run: str | os.PathLike, terms=("loss",), ax=None):
-    """Plot the named terms of a run's ``log.jsonl`` (and their ``val_`` versions where logged)."""
+    """Plot the named terms of a run's ``log.jsonl`` (and their ``val_`` versions where logged),
+    labelled with their meanings (:data:`LOG_NAMES`)."""
     import matplotlib.pyplot as plt
 
     records = [json.loads(line) for line in (Path(run) / "log.jsonl").read_text().splitlines()]
     ax = ax or plt.gca()
     for term in terms:
-        ax.plot([r["step"] for r in records], [r[term] for r in records], label=term)
+        name = LOG_NAMES.get(term, term)
+        ax.plot([r["step"] for r in records], [r[term] for r in records], label=name)
         validated = [r for r in records if f"val_{term}" in r]
         if validated:
-            ax.plot([r["step"] for r in validated], [r[f"val_{term}"] for r in validated], "o-", label=f"val_{term}")
-    ax.set(xlabel="step")
+            ax.plot([r["step"] for r in validated], [r[f"val_{term}"] for r in validated], "o-",
+                    label=f"{name}, validation")
+    ax.set(xlabel="training step", ylabel=LOG_NAMES.get(terms[0], terms[0]) if len(terms) == 1 else "value")
     ax.legend(fontsize=8)
     return ax
