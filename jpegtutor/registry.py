@@ -48,7 +48,9 @@ class Encoder:
 
     ``settings``: what the encoder does, recorded in every result (library and version, Huffman
     tables, progressive, tables). ``missing()``: ``None`` when usable, else why not and how to
-    install it. ``kind``: ``"encoder"`` or ``"coefficient-editor"``.
+    install it. ``kind``: ``"encoder"`` or ``"coefficient-editor"``; ``takes_pixels``: a coefficient
+    editor that reads the image like an encoder (so a pixel editor's output can feed it, as in
+    ``talebi+trellis``); encoders always do.
     """
 
     name: str
@@ -62,6 +64,7 @@ class Encoder:
     trained_range: tuple | None = None
     subsamplings: tuple = ("4:4:4", "4:2:2", "4:2:0")
     missing: Callable[[], str | None] = lambda: None
+    takes_pixels: bool = False
 
 
 @dataclass(frozen=True)
@@ -174,7 +177,7 @@ class Method:
             raise ValueError(f"unknown method {encoder_name!r}; registered: {', '.join(method_names())} "
                              "(a pixel editor combines with any encoder as EDITOR+ENCODER, e.g. talebi+mozjpeg)")
         self.encoder = ENCODERS[encoder_name]
-        if self.editor is not None and self.encoder.kind != "encoder":
+        if self.editor is not None and self.encoder.kind != "encoder" and not self.encoder.takes_pixels:
             raise ValueError(f"{encoder_name!r} is a {self.encoder.kind}, not an encoder a pixel editor can hand its output to")
         if checkpoint is not None and self.editor is None:
             raise ValueError(f"method {name!r} has no weights: --checkpoint applies to pixel editors ({sorted(EDITORS)})")

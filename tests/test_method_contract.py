@@ -124,6 +124,8 @@ def test_unknown_and_unavailable_methods_say_what_there_is(monkeypatch):
     with pytest.raises(ValueError, match="not an encoder"):
         monkeypatch.setitem(registry.ENCODERS, "coef", registry.Encoder("coef", "x", lambda *a: b"", kind="coefficient-editor"))
         registry.get_method("talebi+coef")
+    trellis = registry.get_method("talebi+trellis")  # a coefficient editor that reads pixels takes an edited image
+    assert trellis.kind == "pixel-editor" and trellis.encoder.name == "trellis"
     monkeypatch.setitem(registry.ENCODERS, "gone", registry.Encoder("gone", "x", lambda *a: b"", missing=lambda: "pip install gone"))
     with pytest.raises(RuntimeError, match="pip install gone"):
         registry.get_method("gone")

@@ -2,9 +2,11 @@
 
     python -m jpegtutor.experiments.talebi train      # the CPU runs: 3,000 steps + ablations (1,000 steps each)
     python -m jpegtutor.experiments.talebi ship       # the chosen run's editor into the package (zoo name talebi)
-    python -m jpegtutor.experiments.talebi encoders   # talebi/encoders_kodak_420.json: the shipped editor handed to
-                                                      # libjpeg (standard, optimized Huffman) and mozjpeg, each against
-                                                      # the same encoder alone (equal Huffman settings)
+    python -m jpegtutor.experiments.talebi encoders [--encoder trellis]
+                                                      # talebi/encoders_kodak_420.json: the shipped editor handed to
+                                                      # libjpeg (standard, optimized Huffman), mozjpeg, jpegli and the
+                                                      # trellis quantizer (chapter 08a), each against the same encoder
+                                                      # alone (equal Huffman settings); --encoder reruns one row
     python -m jpegtutor.experiments.talebi evaluate   # talebi_kodak_420.json + leaderboard (standard Huffman, as the paper)
     python -m jpegtutor.experiments.talebi evaluate --checkpoint runs/talebi/long/talebi.pt \
         --label "talebi (3,000-step joint run, not shipped)" --out talebi-3000-steps_kodak_420.json
@@ -91,20 +93,23 @@ def ship(runs: Path = RUNS, echo=print) -> Path:
     return target
 
 
-ENCODERS = ("libjpeg", "libjpeg-optimized", "mozjpeg", "jpegli-optimized")
+ENCODERS = ("libjpeg", "libjpeg-optimized", "mozjpeg", "jpegli-optimized", "trellis")
 
 
-def encoders(limit: int | None = None, echo=print) -> dict:
+def encoders(limit: int | None = None, only=None, echo=print) -> dict:
     """The shipped editor handed to each of :data:`ENCODERS`, against the same encoder alone (Kodak 4:2:0).
 
     The encoder alone runs at :data:`JPEG_QUALITIES`, the editor at :data:`EDIT_QUALITIES` (its
     trained range); pixels shared between the libjpeg variants are measured once. Writes one
-    results file per method in ``data/results/talebi/`` and the summary ``talebi/encoders_kodak_420.json``.
+    results file per method in ``data/results/talebi/`` and the summary ``talebi/encoders_kodak_420.json``
+    (``only``: rerun just these encoders; the summary keeps the other rows).
     """
     cache: dict = {}
     edits: dict = {}  # the editor's output is the same whichever encoder writes it
-    rows = []
-    for encoder in ENCODERS:
+    summary = RESULTS / "talebi/encoders_kodak_420.json"
+    kept = json.loads(summary.read_text())["rows"] if only and summary.is_file() else []
+    rows = [r for r in kept if r["encoder"] not in only] if only else []
+    for encoder in (e for e in ENCODERS if not only or e in only):
         if registry.get_encoder(encoder).missing():
             echo(f"skipping {encoder}: not available")
             continue
@@ -114,6 +119,7 @@ def encoders(limit: int | None = None, echo=print) -> dict:
         edited.update(compare(edited, alone))
         for result in (alone, edited):
             write_result(f"talebi/{result['method']}_kodak_420.json", result, echo=echo)
+        rows = [r for r in rows if r["encoder"] != encoder]
         rows.append({"encoder": encoder, "huffman": registry.get_encoder(encoder).settings.get("huffman"),
                      "bd_rate_percent": edited["bd_rate_percent"], "bd_metric": edited["bd_metric"],
                      "editor_points": edited["points"], "encoder_points": alone["points"]})
@@ -219,13 +225,14 @@ def main(argv=None) -> int:
     parser.add_argument("--checkpoint", help="evaluate: another editor than the shipped one")
     parser.add_argument("--label", help="evaluate: its name in the results")
     parser.add_argument("--out", default="talebi_kodak_420.json", help="evaluate: results file name in data/results")
+    parser.add_argument("--encoder", action="append", choices=ENCODERS, help="encoders: only this encoder's row (repeatable)")
     args = parser.parse_args(argv)
     if args.what == "train":
         train_runs(args.runs, args.profile)
     elif args.what == "ship":
         ship(args.runs)
     elif args.what == "encoders":
-        encoders(args.limit)
+        encoders(args.limit, args.encoder)
     elif args.what == "leaderboard":
         leaderboard()
     elif args.what == "evaluate":

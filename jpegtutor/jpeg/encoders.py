@@ -164,12 +164,12 @@ def _rdo_encoder(levels: str, adaptive: float = 0.0):
 
 registry.register_encoder(registry.Encoder(
     "rd-threshold", "RD-optimal thresholding with our codec: IJG tables, each AC level kept or zeroed (D + lambda R)",
-    _rdo_encoder("threshold"), {**_RDO, "levels": "rounded or zero"}, kind="coefficient-editor"))
+    _rdo_encoder("threshold"), {**_RDO, "levels": "rounded or zero"}, kind="coefficient-editor", takes_pixels=True))
 registry.register_encoder(registry.Encoder(
     "trellis", "trellis quantization with our codec: IJG tables, mozjpeg's candidate levels, real Huffman lengths",
     _rdo_encoder("trellis"), {**_RDO, "levels": "trellis (rounded, or the top of a smaller size category, or zero)"},
-    kind="coefficient-editor"))
+    kind="coefficient-editor", takes_pixels=True))
 registry.register_encoder(registry.Encoder(
     "trellis-aq", "trellis quantization with a lambda per block from its activity (adaptive quantization)",
     _rdo_encoder("trellis", rdo.DEFAULT_ADAPTIVE), {**_RDO, "levels": "trellis", "adaptive": rdo.DEFAULT_ADAPTIVE},
-    kind="coefficient-editor"))
+    kind="coefficient-editor", takes_pixels=True))
