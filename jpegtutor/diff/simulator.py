@@ -183,9 +183,13 @@ def _decode(quantized, tables, height, width, subsampling, rounding_fn, floor_fn
 
 
 def _pipeline(image, tables, subsampling, rounding_fn, floor_fn, exact: bool = False, detach_table=True,
-              return_coefficients: bool = False):
-    """libjpeg's pipeline in float arithmetic, each rounding and floor replaced by a surrogate."""
+              return_coefficients: bool = False, masks=None):
+    """libjpeg's pipeline in float arithmetic, each rounding and floor replaced by a surrogate;
+    ``masks`` (one per component, broadcasting against ``(B, hb, wb, 64)``) multiply the DCT
+    coefficients before quantization."""
     coefficients = _encode(image, subsampling, rounding_fn, floor_fn, exact)
+    if masks is not None:
+        coefficients = [c * m for c, m in zip(coefficients, masks)]
     quantized = []
     for c, coefficient in enumerate(coefficients):
         q = _quantize(coefficient, tables[:, min(c, 1)].reshape(-1, 1, 1, 64), rounding_fn, detach_table)
@@ -307,7 +311,8 @@ def using_reference_path() -> bool:
 
 
 def simulate(image: torch.Tensor, quality=None, tables=None, subsampling: str = "4:2:0",
-             rounding: str = "ste", mode: str = "exact", return_coefficients: bool = False, **rounding_options):
+             rounding: str = "ste", mode: str = "exact", return_coefficients: bool = False, masks=None,
+             **rounding_options):
     """JPEG-compress and decompress ``image`` differentiably.
 
     ``image``: ``(B, 3, H, W)`` float in [0, 1], any H, W. ``quality``: number or float tensor
@@ -317,7 +322,9 @@ def simulate(image: torch.Tensor, quality=None, tables=None, subsampling: str = 
     (float64 for a float64 image; the simulator runs outside autocast, as its exactness needs
     float32); with ``return_coefficients=True`` also the DCT coefficients of the encoder
     (``[Y, Cb, Cr]``, as :func:`dct_coefficients` returns them), from the same pass.
-    The caller's tensors are never modified.
+    ``masks``: a DCT-domain edit, ``[Y, Cb, Cr]`` factors each broadcasting against that
+    component's ``(B, hb, wb, 64)`` coefficients, applied before quantization (Struempler et al.'s
+    attention; the returned coefficients are then the masked ones). The caller's tensors are never modified.
     """
     image = _check_image(image)
     if mode not in ("exact", "smooth"):
@@ -341,13 +348,15 @@ def simulate(image: torch.Tensor, quality=None, tables=None, subsampling: str = 
             if torch.any(tables < 1) or torch.any(tables > 255):
                 raise ValueError("table entries must be in [1, 255]")
             tables = tables.to(image.dtype)
-        if mode == "exact" and rounding == "ste" and not rounding_options and not using_reference_path():
+        if masks is not None and len(masks) != 3:
+            raise ValueError(f"masks must be a list of 3 tensors (Y, Cb, Cr), got {len(masks)}")
+        if mode == "exact" and rounding == "ste" and not rounding_options and not using_reference_path() and masks is None:
             decoded, *coefficients = _ExactSTE.apply(image, tables, subsampling)
             return (decoded, coefficients) if return_coefficients else decoded
         rounding_fn, floor_fn = _surrogates(rounding, mode, rounding_options)
         detach = mode == "exact" or rounding in EXACT_FORWARD  # see _quantize
         return _pipeline(image, tables, subsampling, rounding_fn, floor_fn, exact=mode == "exact", detach_table=detach,
-                         return_coefficients=return_coefficients)
+                         return_coefficients=return_coefficients, masks=masks)
 
 
 def simulate_with_coefficients(image: torch.Tensor, quality, subsampling: str = "4:2:0"):

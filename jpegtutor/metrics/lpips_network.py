@@ -29,7 +29,7 @@ from .. import zoo
 from ..resources import ResourceNotFoundError, download, offline, shared_dirs
 from ._checks import check_pair
 
-__all__ = ["LPIPS", "MIN_SIDE", "NETS", "backbone_weights_path", "lpips"]
+__all__ = ["LPIPS", "MIN_SIDE", "NETS", "backbone_weights_path", "imagenet_features", "lpips"]
 
 MIN_SIDE = 32  # AlexNet's first four stages shrink a side by 16 and need 3x3 left for pooling
 
@@ -88,6 +88,19 @@ def _build_features(net: _Net) -> nn.Sequential:
         else:
             modules.append(nn.MaxPool2d(kernel_size=spec[1], stride=2))
     return nn.Sequential(*modules)
+
+
+def imagenet_features(net: str, upto: int, weights: str | os.PathLike | None = None) -> nn.Sequential:
+    """The first ``upto`` layers of an LPIPS backbone's ``features`` (``"vgg"``: VGG-16, ``"alex"``)
+    with their ImageNet weights, e.g. ``imagenet_features("vgg", 17)``: VGG-16 to its third pooling
+    (stride 8, 256 channels). Inputs are ImageNet-normalized RGB."""
+    if net not in NETS:
+        raise ValueError(f"net must be one of {sorted(NETS)}, got {net!r}")
+    layers = _build_features(NETS[net])[:upto]
+    state = torch.load(backbone_weights_path(net, weights), map_location="cpu", weights_only=True)
+    own = layers.state_dict()
+    layers.load_state_dict({k: state[f"features.{k}"] for k in own})
+    return layers
 
 
 def backbone_weights_path(net: str, path: str | os.PathLike | None = None) -> Path:

@@ -1,0 +1,123 @@
+"""Training Struempler et al.'s model: one model per operating point lambda (their Eq. 8-10).
+
+    loss = lambda * (255^2 MSE + gamma * LPIPS) + alpha * (||1/Q_L||_1 + ||1/Q_C||_1) + beta * (mean A_L + mean A_C)
+
+through the simulator at 4:4:4 (masks on the DCT coefficients, the learned tables as the
+quantization tables). The paper: alpha = 10, beta = 1, gamma = 500, Adam at 1e-6, batch 8, 256 crops,
+20,000 steps per lambda, lambda in [1e-4, 1e-1], Shin and Song's cubic rounding.
+
+    jpegtutor train struempler --profile quick|cpu|full --out runs/struempler [--set lambdas=0.01,0.03]
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from ...diff import simulate
+from ...files import write_json, write_with
+from ...metrics.lpips_network import lpips
+from ...runtime import seed_everything
+from ...train import Trainer, TrainConfig
+from .model import StruemplerModel, file_tables, trainable_state
+
+__all__ = ["LAMBDAS", "OPTIONS", "PROFILES", "StruemplerLoss", "build", "checkpoint_name", "train"]
+
+LAMBDAS = (0.001, 0.003, 0.01, 0.03, 0.1)  # the operating points: one model each
+OPTIONS = {"alpha": 10.0, "beta": 1.0, "gamma": 500.0, "rounding": "cubic", "mode": "smooth", "attention": True,
+           "tables": True, "train_vgg": False, "table_step": 0.5, "lambdas": LAMBDAS}
+PROFILES = {
+    "quick": {"limit_images": 32, "crop": 64, "batch": 4, "max_steps": 20, "lr": 1e-4, "table_step": 2.0},
+    "cpu": {"crop": 128, "batch": 8, "max_steps": 1200, "lr": 1e-4, "table_step": 0.5, "ema": 0.0},
+    "full": {"crop": 256, "batch": 8, "max_steps": 20000, "lr": 1e-6, "table_step": 0.1, "train_vgg": True,
+             "num_workers": 6},
+}
+
+
+class StruemplerLoss(nn.Module):
+    """``loss(model, images, qualities) -> dict``: Eq. 8-10 for one ``lam``; ``qualities`` is unused
+    (the tables are the model's). ``rounding``/``mode``: how the simulator rounds (the paper: cubic)."""
+
+    def __init__(self, lam: float, alpha: float = 10.0, beta: float = 1.0, gamma: float = 500.0,
+                 rounding: str = "cubic", mode: str = "smooth"):
+        super().__init__()
+        if not lam > 0:
+            raise ValueError(f"lambda must be > 0, got {lam!r}")
+        self.lam, self.alpha, self.beta, self.gamma, self.rounding, self.mode = lam, alpha, beta, gamma, rounding, mode
+
+    def forward(self, model, images, qualities=None) -> dict:
+        core = model.module if hasattr(model, "module") else model
+        masks, tables = model(images)
+        decoded = simulate(images, tables=tables.expand(images.shape[0], 2, 8, 8), subsampling="4:4:4",
+                           rounding=self.rounding, mode=self.mode, masks=core.component_masks(masks))
+        mse = 255.0**2 * ((decoded - images.float()) ** 2).mean()
+        perceptual = lpips(decoded, images.float(), "alex").mean() if self.gamma else decoded.new_zeros(())
+        table_term = self.alpha * (1.0 / tables).sum()
+        mask_term = self.beta * masks.float().mean(dim=(0, 2, 3, 4)).sum() if masks is not None else decoded.new_zeros(())
+        return {"loss": self.lam * (mse + self.gamma * perceptual) + table_term + mask_term, "mse_255": mse,
+                "lpips": perceptual, "table_term": table_term, "mask_term": mask_term,
+                "mean_table": tables.mean()}
+
+
+def build(lam: float = 0.01, alpha: float = 10.0, beta: float = 1.0, gamma: float = 500.0, rounding: str = "cubic",
+          mode: str = "smooth", attention: bool = True, tables: bool = True, train_vgg: bool = False,
+          table_step: float = 0.5, lr: float = 1e-4, seed: int = 0):
+    """``(model, loss)`` for the trainer at one operating point ``lam``."""
+    model = StruemplerModel(attention=attention, tables=tables, train_vgg=train_vgg, table_step=table_step, lr=lr,
+                            seed=seed)
+    return model, StruemplerLoss(lam, alpha, beta, gamma, rounding, mode)
+
+
+def checkpoint_name(lam: float) -> str:
+    return f"struempler-lambda{lam:g}.pt"
+
+
+def train(out, profile: str = "quick", max_steps: int | None = None, seed: int | None = None, resume: bool = False,
+          echo=print, overwrite: bool = False, **options) -> dict:
+    """Train one model per lambda in ``out/lambda<L>/`` and write ``out/struempler-lambda<L>.pt`` with
+    the card ``out/struempler.json`` (each model's integer tables, steps and seconds)."""
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {profile!r}")
+    unknown = set(options) - set(OPTIONS) - set(PROFILES[profile]) - set(TrainConfig.__dataclass_fields__)
+    if unknown:
+        raise ValueError(f"unknown option(s) {sorted(unknown)}; struempler takes {sorted(OPTIONS)}")
+    seed = 0 if seed is None else seed
+    settings = {**PROFILES[profile], **{k: v for k, v in options.items() if k not in OPTIONS or k in PROFILES[profile]}}
+    model_options = {k: options.get(k, settings.get(k, v)) for k, v in OPTIONS.items()}
+    lambdas = tuple(float(v) for v in (model_options.pop("lambdas") if not isinstance(model_options["lambdas"], str)
+                                         else model_options.pop("lambdas").split(",")))
+    for key in ("table_step", "train_vgg"):
+        settings.pop(key, None)
+    steps = int(max_steps if max_steps is not None else settings.pop("max_steps"))
+    settings.pop("max_steps", None)
+    lr = settings.pop("lr")
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    models, start = [], time.perf_counter()
+    for lam in lambdas:
+        run = out / f"lambda{lam:g}"
+        config = TrainConfig(**{"warmup": min(50, steps // 10 + 1), **settings}, model="struempler",
+                             options={**model_options, "lam": lam}, max_steps=steps, lr=lr, seed=seed,
+                             checkpoint_every=max(1, min(200, steps)))
+        echo(f"struempler lambda {lam:g}: {steps} steps")
+        seed_everything(seed)
+        model, loss = build(lam, lr=lr, seed=seed, **model_options)
+        t0 = time.perf_counter()
+        last = Trainer(model, loss, config, run, resume=resume and run.is_dir(), echo=echo, overwrite=overwrite).run()
+        weights = torch.load(run / "final.pt", map_location="cpu", weights_only=True)
+        model.load_state_dict(weights)
+        kept = trainable_state(model)  # a frozen VGG is ImageNet's: not stored again
+        write_with(out / checkpoint_name(lam), lambda handle, w=kept: torch.save(w, handle))
+        models.append({"lambda": lam, "file": checkpoint_name(lam), "steps": steps,
+                       "seconds": round(time.perf_counter() - t0, 1), "last": last,
+                       "tables": file_tables(model(torch.zeros(1, 3, 8, 8))[1]).tolist()})
+    card = {"model": "struempler", "profile": profile, "seed": seed, "options": {k: v for k, v in model_options.items()},
+            "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}, "lr": lr,
+            "models": models, "wall_seconds": round(time.perf_counter() - start, 1), "torch": torch.__version__,
+            "device": "cuda" if torch.cuda.is_available() else "cpu",
+            "command": f"jpegtutor train struempler --profile {profile} --max-steps {steps} --out {out}"}
+    write_json(out / "struempler.json", card)
+    return card

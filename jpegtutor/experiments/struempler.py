@@ -1,0 +1,78 @@
+"""The Struempler et al. experiments behind chapter 10 (results in ``data/results/struempler/``).
+
+    python -m jpegtutor.experiments.struempler train [--variant both|tables|attention] [--steps N]
+    python -m jpegtutor.experiments.struempler ship        # the trained models into the package (zoo)
+    python -m jpegtutor.experiments.struempler evaluate [--limit N]
+
+``train`` runs the CPU recipe (``cpu`` profile, frozen ImageNet VGG-16) for every lambda of
+:data:`jpegtutor.editors.struempler.LAMBDAS` in ``runs/struempler/<variant>/``: ``both`` (attention
+and learned tables, the paper's model), ``tables`` (learned tables only: 128 parameters) and
+``attention`` (attention with the IJG quality-50 tables). ``evaluate`` writes real files of every
+shipped variant on Kodak at 4:4:4 and measures them against libjpeg 4:4:4 with optimized and with
+standard Huffman tables, over the whole range and below 0.4 bpp.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from .. import zoo
+from ..editors import struempler
+from . import write_result
+
+__all__ = ["VARIANTS", "main", "ship", "train"]
+
+RUNS = Path("runs/struempler")
+VARIANTS = {"both": {}, "tables": {"attention": False}, "attention": {"tables": False}}
+
+
+def train(variant: str = "both", steps: int | None = None, lambdas=None, echo=print) -> dict:
+    options = dict(VARIANTS[variant])
+    if lambdas:
+        options["lambdas"] = lambdas
+    return struempler.train(RUNS / variant, "cpu", max_steps=steps, resume=True, echo=echo, **options)
+
+
+def zoo_name(variant: str, lam: float) -> str:
+    return f"struempler-{variant}-lambda{lam:g}"
+
+
+def ship(echo=print) -> list:
+    """Ship each trained variant's models (without the frozen VGG: at most 130 KB each) with their cards."""
+    import json
+
+    shipped = []
+    for variant in VARIANTS:
+        card_path = RUNS / variant / "struempler.json"
+        if not card_path.is_file():
+            continue
+        card = json.loads(card_path.read_text())
+        for entry in card["models"]:
+            name = zoo_name(variant, entry["lambda"])
+            zoo.ship(name, RUNS / variant / entry["file"], {**{k: v for k, v in card.items() if k != "models"}, **entry,
+                                                           "variant": variant},
+                     description=f"Struempler et al. ({variant}), lambda {entry['lambda']:g}, CPU recipe")
+            shipped.append(name)
+            echo(f"shipped {name}")
+    write_result("struempler/shipped.json", {"models": shipped}, echo=echo)
+    return shipped
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m jpegtutor.experiments.struempler", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=["train", "ship"])
+    parser.add_argument("--variant", choices=sorted(VARIANTS), default="both")
+    parser.add_argument("--steps", type=int)
+    parser.add_argument("--lambdas", help="comma-separated operating points (default: the recipe's)")
+    args = parser.parse_args(argv)
+    if args.what == "train":
+        train(args.variant, args.steps, args.lambdas)
+    else:
+        ship()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

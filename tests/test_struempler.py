@@ -1,0 +1,90 @@
+"""Struempler et al.'s model: shapes, tables, gradients, and the file equals the simulator's exact forward."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from jpegtutor import jpeg
+from jpegtutor.datasets import load_sample
+from jpegtutor.diff import simulate
+
+
+@pytest.fixture(scope="module")
+def struempler(shared):  # the attention needs the ImageNet VGG-16 weights of ../shared/weights
+    from jpegtutor.editors import struempler
+
+    return struempler
+
+
+@pytest.fixture(scope="module")
+def image():
+    return load_sample("kodim23")[:100, :120].copy()  # not a multiple of 8: the padding is exercised
+
+
+def _model(struempler, scale=20.0, **options):
+    torch.manual_seed(0)
+    model = struempler.StruemplerModel(**options)
+    if model.tables is not None:
+        with torch.no_grad():
+            model.tables.w.mul_(scale)  # tables of about 20-40, a realistic operating point
+    return model
+
+
+def test_shapes_and_table_range(struempler):
+    model = _model(struempler)
+    masks, tables = model(torch.rand(2, 3, 64, 72))
+    assert masks.shape == (2, 2, 8, 9, 64) and (masks > 0).all() and (masks < 1).all()
+    assert tables.shape == (2, 8, 8) and tables.min() >= 1 and tables.max() <= 255
+    with torch.no_grad():
+        model.tables.w.mul_(100.0)  # far beyond 255: clamped in the forward pass
+    assert model.tables().max() == 255
+    assert np.array_equal(struempler.file_tables(torch.tensor([[0.6, 1.5, 2.5, 254.7, 300.0]])), [[1, 2, 3, 255, 255]])
+
+
+def test_gradients_reach_attention_and_tables(struempler):
+    model, loss = struempler.build(0.01, gamma=50.0, table_step=0.5, lr=1e-4)
+    out = loss(model, torch.rand(2, 3, 32, 32), None)
+    out["loss"].backward()
+    assert model.tables.w.grad is not None and model.tables.w.grad.abs().sum() > 0
+    assert model.attention.head.weight.grad.abs().sum() > 0
+    assert all(p.grad is None for p in model.attention.vgg.parameters())  # frozen unless train_vgg
+
+
+@pytest.mark.parametrize("options", [{}, {"attention": False}, {"tables": False}])
+def test_file_equals_the_simulators_exact_forward(struempler, image, options):
+    model = _model(struempler, **options)
+    data = struempler.write_file(model, image)
+    decoded = jpeg.decode(data)
+    assert np.array_equal(decoded, np.asarray(Image.open(io.BytesIO(data)).convert("RGB")))
+    x = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255
+    with torch.no_grad():
+        masks, tables = model(x)
+        integer = torch.from_numpy(struempler.file_tables(tables)).float()[None]
+        simulated = simulate(x, tables=integer, subsampling="4:4:4", masks=model.component_masks(masks))
+    assert np.array_equal((simulated[0].permute(1, 2, 0) * 255).round().byte().numpy(), decoded)
+    assert np.array_equal(jpeg.read_coefficients(data).tables, struempler.file_tables(tables))  # learned DQT
+
+
+def test_checkpoint_round_trip(struempler, image, tmp_path):
+    model = _model(struempler)
+    torch.save(struempler.trainable_state(model), tmp_path / "m.pt")
+    assert not any(k.startswith("attention.vgg.") for k in torch.load(tmp_path / "m.pt"))  # ImageNet's VGG is not stored
+    again = struempler.load_model(str(tmp_path / "m.pt"))
+    assert struempler.write_file(again, image) == struempler.write_file(model, image)
+    tables_only = _model(struempler, attention=False)
+    torch.save(struempler.trainable_state(tables_only), tmp_path / "t.pt")
+    assert struempler.load_model(str(tmp_path / "t.pt")).attention is None
+
+
+def test_bad_arguments(struempler):
+    with pytest.raises(ValueError, match="needs the attention, the learned tables or both"):
+        struempler.StruemplerModel(attention=False, tables=False)
+    with pytest.raises(ValueError, match="lambda must be > 0"):
+        struempler.StruemplerLoss(0.0)
+    with pytest.raises(ValueError, match="image must be uint8"):
+        struempler.write_file(_model(struempler), np.zeros((8, 8), np.float32))
