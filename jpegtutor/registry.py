@@ -50,7 +50,8 @@ class Encoder:
     tables, progressive, tables). ``missing()``: ``None`` when usable, else why not and how to
     install it. ``kind``: ``"encoder"`` or ``"coefficient-editor"``; ``takes_pixels``: a coefficient
     editor that reads the image like an encoder (so a pixel editor's output can feed it, as in
-    ``talebi+trellis``); encoders always do.
+    ``talebi+trellis``); encoders always do. ``train``, ``profiles``, ``options``: the recipe of a
+    learned coefficient editor (``jpegtutor train NAME``), as for :class:`Editor`.
     """
 
     name: str
@@ -65,6 +66,9 @@ class Encoder:
     subsamplings: tuple = ("4:4:4", "4:2:2", "4:2:0")
     missing: Callable[[], str | None] = lambda: None
     takes_pixels: bool = False
+    train: Callable | None = None  # a learned coefficient editor's recipe, as Editor.train
+    profiles: tuple = ()
+    options: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -11,8 +11,10 @@ def _train(args) -> int:
     from ..train import parse_settings
 
     registry.method_names()
-    trainable = sorted(n for n, e in registry.EDITORS.items() if e.train is not None)
-    spec = registry.EDITORS.get(args.model)
+    recipes = {**{n: e for n, e in registry.ENCODERS.items() if e.train is not None},
+               **{n: e for n, e in registry.EDITORS.items() if e.train is not None}}
+    trainable = sorted(recipes)
+    spec = recipes.get(args.model)
     if spec is None or spec.train is None:
         raise ValueError(f"unknown model {args.model!r}; trainable: {', '.join(trainable)}")
     if args.profile not in spec.profiles:
@@ -25,14 +27,14 @@ def _train(args) -> int:
     result = spec.train(args.out, args.profile, max_steps=args.max_steps, seed=args.seed, resume=args.resume,
                         overwrite=args.overwrite, **settings)
     if int(os.environ.get("RANK", "0")) == 0:
-        print(json.dumps(result if not isinstance(result, dict) or "stages" not in result else
+        print(json.dumps(result if not isinstance(result, dict) or "stages" not in result or "total_steps" not in result else
                          {"out": str(args.out), "seconds": result["seconds"], "steps": result["total_steps"]}))
     return 0
 
 
 def add(sub) -> None:
     p = sub.add_parser("train", help="train a model of the book (tiny, and the editors of Part IV)")
-    p.add_argument("model", help="a trainable editor: tiny, talebi")
+    p.add_argument("model", help="a trainable method: tiny, talebi, struempler")
     p.add_argument("--profile", default="quick",
                    help="quick: minutes on a CPU; cpu (talebi): the longest run we make on 2 cores; full: the paper-scale GPU run")
     p.add_argument("--max-steps", type=int, dest="max_steps")

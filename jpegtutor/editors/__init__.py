@@ -9,10 +9,11 @@ folder that registers itself; importing this package registers them all.
 - :mod:`.loss`: the training loss every editor shares (:class:`~.loss.PreEditLoss`);
 - :mod:`.optimize`: per-image optimization (:func:`~.optimize.optimize_image`, Talebi's Eq. 4);
 - :mod:`.layers`: layers the editors share; :mod:`.run`: a trained network as an ``edit`` function;
-- :mod:`.tiny`: the trainer's demo editor; :mod:`.talebi`: Talebi et al.'s editor.
+- :mod:`.tiny`: the trainer's demo editor; :mod:`.talebi`: Talebi et al.'s editor; :mod:`.struempler`:
+  Struempler et al.'s attention and learned tables (a coefficient editor, registered as an encoder).
 """
 
-from . import talebi, tiny  # noqa: F401  (each registers itself)
+from . import struempler, talebi, tiny  # noqa: F401  (each registers itself)
 from .loss import PreEditLoss, VGGFeatures, total_variation
 from .optimize import optimize_image
 

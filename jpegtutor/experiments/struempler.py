@@ -2,7 +2,7 @@
 
     python -m jpegtutor.experiments.struempler train [--variant both|tables|attention] [--steps N]
     python -m jpegtutor.experiments.struempler ship        # the trained models into the package (zoo)
-    python -m jpegtutor.experiments.struempler evaluate [--limit N]
+    python -m jpegtutor.experiments.struempler evaluate [--limit N]   # struempler/summary.json
 
 ``train`` runs the CPU recipe (``cpu`` profile, frozen ImageNet VGG-16) for every lambda of
 :data:`jpegtutor.editors.struempler.LAMBDAS` in ``runs/struempler/<variant>/``: ``both`` (attention
@@ -15,13 +15,15 @@ standard Huffman tables, over the whole range and below 0.4 bpp.
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
-from .. import zoo
+from .. import registry, zoo
 from ..editors import struempler
-from . import write_result
+from ..eval import compare, evaluate
+from . import RESULTS, write_result
 
-__all__ = ["VARIANTS", "main", "ship", "train"]
+__all__ = ["BASELINES", "VARIANTS", "evaluate_shipped", "main", "ship", "train"]
 
 RUNS = Path("runs/struempler")
 VARIANTS = {"both": {}, "tables": {"attention": False}, "attention": {"tables": False}}
@@ -34,8 +36,32 @@ def train(variant: str = "both", steps: int | None = None, lambdas=None, echo=pr
     return struempler.train(RUNS / variant, "cpu", max_steps=steps, resume=True, echo=echo, **options)
 
 
-def zoo_name(variant: str, lam: float) -> str:
-    return f"struempler-{variant}-lambda{lam:g}"
+BASELINES = ("libjpeg-optimized", "libjpeg", "mozjpeg")  # at 4:4:4, from the classical experiment
+WINDOWS = ((0.0, 0.4), (0.1, 0.6), (0.6, 1.5))  # below 0.4 bpp: the paper's claim
+
+
+def evaluate_shipped(limit: int | None = None, echo=print) -> dict:
+    """Every shipped registered variant on Kodak 4:4:4 (real files, full size), with BD-rates against
+    :data:`BASELINES` overall and within :data:`WINDOWS`; ``struempler/summary.json``."""
+    rows = []
+    for method in struempler.VARIANTS:
+        if registry.get_encoder(method).missing():
+            echo(f"skipping {method}: {registry.get_encoder(method).missing()}")
+            continue
+        result = evaluate(method, "kodak", struempler.LAMBDAS, "4:4:4", limit=limit)
+        result["against"] = {}
+        for base in BASELINES:
+            path = RESULTS / f"classical/{base}_kodak_444.json"
+            if path.is_file() and limit is None:
+                deltas = compare(result, json.loads(path.read_text()), bpp_ranges=WINDOWS)
+                result["against"][base] = {"all": deltas["bd_rate_percent"], **deltas["bd_rate_percent_by_range"]}
+        write_result(f"struempler/{method}_kodak_444.json", result, echo=echo)
+        rows.append({"method": method, "points": result["points"], "against": result["against"]})
+        echo(f"{method}: {json.dumps(result['against'].get('libjpeg-optimized', {}).get('all'))}")
+    out = {"dataset": "kodak", "subsampling": "4:4:4", "lambdas": list(struempler.LAMBDAS), "rows": rows,
+           "windows": [list(w) for w in WINDOWS]}
+    write_result("struempler/summary.json", out, echo=echo)
+    return out
 
 
 def ship(echo=print) -> list:
@@ -49,7 +75,7 @@ def ship(echo=print) -> list:
             continue
         card = json.loads(card_path.read_text())
         for entry in card["models"]:
-            name = zoo_name(variant, entry["lambda"])
+            name = struempler.zoo_name(variant, entry["lambda"])
             zoo.ship(name, RUNS / variant / entry["file"], {**{k: v for k, v in card.items() if k != "models"}, **entry,
                                                            "variant": variant},
                      description=f"Struempler et al. ({variant}), lambda {entry['lambda']:g}, CPU recipe")
@@ -62,15 +88,18 @@ def ship(echo=print) -> list:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m jpegtutor.experiments.struempler", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["train", "ship"])
+    parser.add_argument("what", choices=["train", "ship", "evaluate"])
+    parser.add_argument("--limit", type=int)
     parser.add_argument("--variant", choices=sorted(VARIANTS), default="both")
     parser.add_argument("--steps", type=int)
     parser.add_argument("--lambdas", help="comma-separated operating points (default: the recipe's)")
     args = parser.parse_args(argv)
     if args.what == "train":
         train(args.variant, args.steps, args.lambdas)
-    else:
+    elif args.what == "ship":
         ship()
+    else:
+        evaluate_shipped(args.limit)
     return 0
 
 

@@ -15,10 +15,11 @@ TRAIN_FIELDS = {f.name: f.default for f in dataclasses.fields(TrainConfig)
 
 
 def parse_value(text: str, like):
-    """``text`` converted to the type of the default ``like`` (tuples: ``8,25``; bools: 1/true/yes/on; None: int or none)."""
+    """``text`` converted to the type of the default ``like`` (tuples: ``8,25`` or ``0.01,0.03`` as the default's numbers; bools: 1/true/yes/on; None: int or none)."""
     try:
         if isinstance(like, tuple):
-            return tuple(int(v) for v in text.split(","))
+            kind = float if any(isinstance(v, float) for v in like) else int
+            return tuple(kind(v) for v in text.split(","))
         if isinstance(like, bool):
             if text.lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
                 raise ValueError(text)

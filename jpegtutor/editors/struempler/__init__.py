@@ -15,3 +15,52 @@ from .recipe import LAMBDAS, OPTIONS, PROFILES, StruemplerLoss, build, checkpoin
 
 __all__ = ["Attention", "LAMBDAS", "LearnedTables", "OPTIONS", "PROFILES", "StruemplerLoss", "StruemplerModel", "build",
            "checkpoint_name", "file_tables", "load_model", "train", "trainable_state", "write_file"]
+
+import functools
+
+from ... import registry, zoo
+
+VARIANTS = {"struempler": "both", "struempler-tables": "tables"}  # registered method -> trained variant
+
+
+def zoo_name(variant: str, lam: float) -> str:
+    """The zoo entry of a shipped model: ``struempler-<variant>-lambda<L>``."""
+    return f"struempler-{variant}-lambda{lam:g}"
+
+
+@functools.lru_cache(maxsize=16)
+def _shipped(variant: str, lam: float) -> StruemplerModel:
+    return load_model(zoo_name(variant, lam))
+
+
+def _missing(variant: str):
+    def missing():
+        names = [zoo_name(variant, lam) for lam in LAMBDAS]
+        absent = [n for n in names if n not in zoo.manifest()]
+        if absent:
+            return (f"no trained models shipped for {absent[0]} and {len(absent) - 1} more "
+                    "(python -m jpegtutor.experiments.struempler train, then ship)")
+        return None
+    return missing
+
+
+def _encoder(variant: str):
+    def encode(image, lam, subsampling):
+        if subsampling != "4:4:4":
+            raise ValueError(f"struempler writes 4:4:4 only (the paper's setting), not {subsampling}")
+        if not any(abs(float(lam) - p) < 1e-12 for p in LAMBDAS):
+            raise ValueError(f"lambda must be one of the trained operating points {list(LAMBDAS)}, got {lam!r}")
+        return write_file(_shipped(variant, float(lam)), image)
+    return encode
+
+
+for _name, _variant in VARIANTS.items():
+    registry.register_encoder(registry.Encoder(
+        _name, "Struempler et al. 2020: " + ("DCT-domain attention + learned tables" if _variant == "both" else
+                                             "learned quantization tables only (128 parameters)")
+        + ", 4:4:4, written from the coefficients with the learned tables",
+        _encoder(_variant), {"library": "jpegtutor (write_coefficients)", "huffman": "optimized", "progressive": False,
+                             "tables": "learned (one pair per lambda)", "variant": _variant, "recipe": "cpu"},
+        kind="coefficient-editor", point="lambda", points=LAMBDAS, point_range=(min(LAMBDAS), max(LAMBDAS)),
+        trained_range=(min(LAMBDAS), max(LAMBDAS)), subsamplings=("4:4:4",), missing=_missing(_variant),
+        takes_pixels=True, train=train, profiles=tuple(PROFILES), options=dict(OPTIONS)))
