@@ -88,3 +88,10 @@ def test_bad_arguments(struempler):
         struempler.StruemplerLoss(0.0)
     with pytest.raises(ValueError, match="image must be uint8"):
         struempler.write_file(_model(struempler), np.zeros((8, 8), np.float32))
+
+
+def test_reencoded_route_keeps_the_tables_and_differs(struempler, image):
+    model = _model(struempler)
+    direct, again = struempler.write_file(model, image), struempler.reencoded_file(model, image)
+    assert np.array_equal(jpeg.read_coefficients(again).tables, jpeg.read_coefficients(direct).tables)
+    assert direct != again and jpeg.decode(again).shape == image.shape  # a second quantization of the edited pixels

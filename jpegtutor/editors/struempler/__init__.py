@@ -10,11 +10,12 @@ Files: :mod:`.model` (attention, tables, the file writer), :mod:`.recipe` (the l
 
 from __future__ import annotations
 
-from .model import Attention, LearnedTables, StruemplerModel, file_tables, load_model, trainable_state, write_file
+from .model import (Attention, LearnedTables, StruemplerModel, file_tables, load_model, reencoded_file, trainable_state,
+                    write_file)
 from .recipe import LAMBDAS, OPTIONS, PROFILES, StruemplerLoss, build, checkpoint_name, train
 
 __all__ = ["Attention", "LAMBDAS", "LearnedTables", "OPTIONS", "PROFILES", "StruemplerLoss", "StruemplerModel", "build",
-           "checkpoint_name", "file_tables", "load_model", "train", "trainable_state", "write_file"]
+           "checkpoint_name", "file_tables", "load_model", "reencoded_file", "train", "trainable_state", "write_file"]
 
 import functools
 

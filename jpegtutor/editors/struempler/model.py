@@ -26,7 +26,7 @@ from ...jpeg.errors import JPEGError
 from ...metrics.lpips_network import imagenet_features
 from ...zoo import load_state
 
-__all__ = ["Attention", "LearnedTables", "StruemplerModel", "file_tables", "load_model", "trainable_state", "write_file"]
+__all__ = ["Attention", "LearnedTables", "StruemplerModel", "file_tables", "load_model", "reencoded_file", "trainable_state", "write_file"]
 
 MEAN = (0.485, 0.456, 0.406)
 STD = (0.229, 0.224, 0.225)
@@ -141,6 +141,31 @@ def write_file(model: StruemplerModel, image: np.ndarray, optimize: bool = True)
     h, w = image.shape[:2]
     coefs = codec.Coefficients(h, w, blocks, integer, [0, 1, 1], [(1, 1)] * 3, [1, 2, 3])
     return codec.write_coefficients(coefs, optimize=optimize)
+
+
+def reencoded_file(model: StruemplerModel, image: np.ndarray) -> bytes:
+    """The other route: the edit as pixels (inverse DCT of the masked, *unquantized* coefficients,
+    rounded to 8 bits, converted to RGB as libjpeg does), then encoded again as libjpeg (Pillow) would at 4:4:4 with the same integer
+    tables and optimized Huffman tables. It quantizes a second, already edited DCT, so it costs
+    what :func:`write_file` does not."""
+    from ...jpeg import dct
+    from ...jpeg.color import ycbcr_to_rgb_libjpeg
+
+    model.eval()
+    with torch.no_grad():
+        x = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255.0
+        masks, tables = model(x)
+    planes = []
+    for c, dct8 in enumerate(codec.dct_coefficients(image, "4:4:4")):
+        coefficient = dct8.reshape(*dct8.shape[:2], 64) / 8.0
+        if masks is not None:
+            coefficient = coefficient * masks[0, min(c, 1)].double().numpy()
+        blocks = dct.idct2(coefficient.reshape(*dct8.shape)) + 128.0  # (hb, wb, 8, 8)
+        hb, wb = blocks.shape[:2]
+        planes.append(blocks.transpose(0, 2, 1, 3).reshape(hb * 8, wb * 8)[: image.shape[0], : image.shape[1]])
+    ycc = np.clip(np.floor(np.stack(planes, axis=-1) + 0.5), 0, 255).astype(np.uint8)  # as a decoder rounds
+    edited = ycbcr_to_rgb_libjpeg(ycc)
+    return codec.encode(edited, None, "4:4:4", optimize=True, qtables=file_tables(tables))  # = Pillow's bytes
 
 
 def trainable_state(model: StruemplerModel) -> dict:
