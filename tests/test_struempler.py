@@ -79,6 +79,11 @@ def test_checkpoint_round_trip(struempler, image, tmp_path):
     tables_only = _model(struempler, attention=False)
     torch.save(struempler.trainable_state(tables_only), tmp_path / "t.pt")
     assert struempler.load_model(str(tmp_path / "t.pt")).attention is None
+    state = torch.load(tmp_path / "t.pt")
+    del state["tables.scale"]  # w alone does not say what the tables are
+    torch.save(state, tmp_path / "broken.pt")
+    with pytest.raises(ValueError, match="no tables.scale"):
+        struempler.load_model(str(tmp_path / "broken.pt"))
 
 
 def test_bad_arguments(struempler):

@@ -18,6 +18,8 @@ import argparse
 import json
 from pathlib import Path
 
+import torch
+
 from .. import registry, zoo
 from ..editors import struempler
 from ..eval import compare, evaluate
@@ -76,6 +78,10 @@ def ship(echo=print) -> list:
         card = json.loads(card_path.read_text())
         for entry in card["models"]:
             name = struempler.zoo_name(variant, entry["lambda"])
+            state = torch.load(RUNS / variant / entry["file"], map_location="cpu", weights_only=True)
+            if "tables.w" in state and "tables.scale" not in state:  # runs saved before the scale was a buffer
+                state["tables.scale"] = torch.tensor(card["lr"] / card["options"]["table_step"])
+                torch.save(state, RUNS / variant / entry["file"])
             zoo.ship(name, RUNS / variant / entry["file"], {**{k: v for k, v in card.items() if k != "models"}, **entry,
                                                            "variant": variant},
                      description=f"Struempler et al. ({variant}), lambda {entry['lambda']:g}, CPU recipe")

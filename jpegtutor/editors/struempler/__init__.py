@@ -21,7 +21,7 @@ import functools
 
 from ... import registry, zoo
 
-VARIANTS = {"struempler": "both", "struempler-tables": "tables"}  # registered method -> trained variant
+VARIANTS = {"struempler": "both", "struempler-tables": "tables", "struempler-attention": "attention"}  # method -> variant
 
 
 def zoo_name(variant: str, lam: float) -> str:
@@ -57,11 +57,13 @@ def _encoder(variant: str):
 
 for _name, _variant in VARIANTS.items():
     registry.register_encoder(registry.Encoder(
-        _name, "Struempler et al. 2020: " + ("DCT-domain attention + learned tables" if _variant == "both" else
-                                             "learned quantization tables only (128 parameters)")
+        _name, "Struempler et al. 2020: " + {"both": "DCT-domain attention + learned tables",
+                                             "tables": "learned quantization tables only (128 parameters)",
+                                             "attention": "DCT-domain attention with the IJG quality-50 tables"}[_variant]
         + ", 4:4:4, written from the coefficients with the learned tables",
         _encoder(_variant), {"library": "jpegtutor (write_coefficients)", "huffman": "optimized", "progressive": False,
-                             "tables": "learned (one pair per lambda)", "variant": _variant, "recipe": "cpu"},
+                             "tables": "IJG quality 50" if _variant == "attention" else "learned (one pair per lambda)",
+                             "variant": _variant, "recipe": "cpu"},
         kind="coefficient-editor", point="lambda", points=LAMBDAS, point_range=(min(LAMBDAS), max(LAMBDAS)),
         trained_range=(min(LAMBDAS), max(LAMBDAS)), subsamplings=("4:4:4",), missing=_missing(_variant),
         takes_pixels=True, train=train, profiles=tuple(PROFILES), options=dict(OPTIONS)))

@@ -77,9 +77,10 @@ class LearnedTables(nn.Module):
 
     def __init__(self, step: float = 0.1, lr: float = 1e-6, seed: int = 0):
         super().__init__()
-        self.scale = lr / step  # s: one Adam step (about lr in w) moves Q by about `step`
+        scale = lr / step  # s: one Adam step (about lr in w) moves Q by about `step`
+        self.register_buffer("scale", torch.tensor(scale))  # in the state: w means nothing without it
         generator = torch.Generator().manual_seed(seed)
-        self.w = nn.Parameter((1 + torch.rand(2, 8, 8, generator=generator, dtype=torch.float64).float()) * self.scale)
+        self.w = nn.Parameter((1 + torch.rand(2, 8, 8, generator=generator, dtype=torch.float64).float()) * scale)
 
     def forward(self) -> torch.Tensor:
         return _ClampSTE.apply(self.w / self.scale)
@@ -183,6 +184,8 @@ def load_model(checkpoint, **options) -> StruemplerModel:
     tables = any(k.startswith("tables.") for k in state)
     model = StruemplerModel(attention=attention, tables=tables,
                             train_vgg=any(k.startswith("attention.vgg.") for k in state), **options)
+    if tables and "tables.scale" not in state:
+        raise ValueError(f"{path} has learned tables but no tables.scale (Q = w / scale): not a complete Struempler state")
     missing, unexpected = model.load_state_dict(state, strict=False)
     if unexpected or [k for k in missing if not k.startswith("attention.vgg.")]:
         raise ValueError(f"{path} is not a Struempler model: missing {missing[:3]}, unexpected {unexpected[:3]}")
