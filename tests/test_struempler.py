@@ -46,6 +46,17 @@ def test_shapes_and_table_range(struempler):
     assert np.array_equal(struempler.file_tables(torch.tensor([[0.6, 1.5, 2.5, 254.7, 300.0]])), [[1, 2, 3, 255, 255]])
 
 
+@pytest.mark.parametrize("rate", ["density", "network", "log"])
+def test_a_rate_proxy_can_replace_the_regularizer(struempler, rate):
+    model, loss = struempler.build(0.3, gamma=0.0, rate=rate)
+    out = loss(model, torch.rand(2, 3, 32, 32), None)
+    out["loss"].backward()
+    assert out["proxy_bpp"] > 0 and out["table_term"] == 0
+    assert model.tables.w.grad.abs().sum() > 0 and model.attention.head.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="rate must be one of"):
+        struempler.StruemplerLoss(0.3, rate="exact")
+
+
 def test_gradients_reach_attention_and_tables(struempler):
     model, loss = struempler.build(0.01, gamma=50.0, table_step=0.5, lr=1e-4)
     out = loss(model, torch.rand(2, 3, 32, 32), None)

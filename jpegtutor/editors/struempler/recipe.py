@@ -6,7 +6,7 @@ through the simulator at 4:4:4 (masks on the DCT coefficients, the learned table
 quantization tables). The paper: alpha = 10, beta = 1, gamma = 500, Adam at 1e-6, batch 8, 256 crops,
 20,000 steps per lambda, lambda in [1e-4, 1e-1], Shin and Song's cubic rounding.
 
-    jpegtutor train struempler --profile quick|cpu|full --out runs/struempler [--set lambdas=0.01,0.03]
+    jpegtutor train struempler --profile quick|cpu|full --out runs/struempler [--set lambdas=0.1,0.3] [--set rate=density]
 """
 
 from __future__ import annotations
@@ -20,15 +20,18 @@ from torch import nn
 from ...diff import simulate
 from ...files import write_json, write_with
 from ...metrics.lpips_network import lpips
+from ...rate import load_pretrained, log_proxy
 from ...runtime import seed_everything
 from ...train import Trainer, TrainConfig
 from .model import StruemplerModel, file_tables, trainable_state
 
-__all__ = ["LAMBDAS", "OPTIONS", "PROFILES", "StruemplerLoss", "build", "checkpoint_name", "train"]
+__all__ = ["LAMBDAS", "OPTIONS", "PROFILES", "RATES", "StruemplerLoss", "build", "checkpoint_name", "train"]
 
 LAMBDAS = (0.03, 0.1, 0.3, 1.0, 3.0)  # the operating points: one model each (our MSE is on the 0-255 scale)
 OPTIONS = {"alpha": 10.0, "beta": 1.0, "gamma": 500.0, "rounding": "cubic", "mode": "smooth", "attention": True,
-           "tables": True, "train_vgg": False, "table_step": 0.5, "lambdas": LAMBDAS}
+           "tables": True, "train_vgg": False, "table_step": 0.5, "lambdas": LAMBDAS, "rate": "regularizer",
+           "rate_weight": 10.0}
+RATES = ("regularizer", "density", "network", "log")  # the paper's regularizer, or a rate proxy of Part III
 PROFILES = {
     "quick": {"limit_images": 32, "crop": 64, "batch": 4, "max_steps": 20, "lr": 1e-4, "table_step": 2.0},
     "cpu": {"crop": 128, "batch": 8, "max_steps": 1200, "lr": 1e-4, "table_step": 0.5, "ema": 0.0},
@@ -42,33 +45,47 @@ class StruemplerLoss(nn.Module):
     (the tables are the model's). ``rounding``/``mode``: how the simulator rounds (the paper: cubic)."""
 
     def __init__(self, lam: float, alpha: float = 10.0, beta: float = 1.0, gamma: float = 500.0,
-                 rounding: str = "cubic", mode: str = "smooth"):
+                 rounding: str = "cubic", mode: str = "smooth", rate: str = "regularizer", rate_weight: float = 10.0):
         super().__init__()
         if not lam > 0:
             raise ValueError(f"lambda must be > 0, got {lam!r}")
+        if rate not in RATES:
+            raise ValueError(f"rate must be one of {RATES}, got {rate!r}")
         self.lam, self.alpha, self.beta, self.gamma, self.rounding, self.mode = lam, alpha, beta, gamma, rounding, mode
+        self.rate, self.rate_weight = rate, rate_weight
+        # a learned proxy (Part III) instead of the regularizer: rate_weight * its bits per pixel
+        self.proxy = load_pretrained(rate).requires_grad_(False) if rate in ("density", "network") else None
 
     def forward(self, model, images, qualities=None) -> dict:
         core = model.module if hasattr(model, "module") else model
         masks, tables = model(images)
-        decoded = simulate(images, tables=tables.expand(images.shape[0], 2, 8, 8), subsampling="4:4:4",
-                           rounding=self.rounding, mode=self.mode, masks=core.component_masks(masks))
+        batch_tables = tables.expand(images.shape[0], 2, 8, 8)
+        decoded, coefficients = simulate(images, tables=batch_tables, subsampling="4:4:4", rounding=self.rounding,
+                                         mode=self.mode, masks=core.component_masks(masks), return_coefficients=True)
         mse = 255.0**2 * ((decoded - images.float()) ** 2).mean()
         perceptual = lpips(decoded, images.float(), "alex").mean() if self.gamma else decoded.new_zeros(())
-        table_term = self.alpha * (1.0 / tables).sum()
-        mask_term = self.beta * masks.float().mean(dim=(0, 2, 3, 4)).sum() if masks is not None else decoded.new_zeros(())
-        return {"loss": self.lam * (mse + self.gamma * perceptual) + table_term + mask_term, "mse_255": mse,
-                "lpips": perceptual, "table_term": table_term, "mask_term": mask_term,
+        zero = decoded.new_zeros(())
+        if self.rate == "regularizer":
+            table_term = self.alpha * (1.0 / tables).sum()
+            mask_term = self.beta * masks.float().mean(dim=(0, 2, 3, 4)).sum() if masks is not None else zero
+            rate_term, bpp = table_term + mask_term, zero
+        else:
+            pixels = images.shape[2] * images.shape[3]
+            bits = self.proxy(coefficients, batch_tables) if self.proxy is not None else log_proxy(coefficients, batch_tables)
+            bpp = (bits / pixels).mean()
+            table_term, mask_term, rate_term = zero, zero, self.rate_weight * bpp
+        return {"loss": self.lam * (mse + self.gamma * perceptual) + rate_term, "mse_255": mse,
+                "lpips": perceptual, "table_term": table_term, "mask_term": mask_term, "proxy_bpp": bpp,
                 "mean_table": tables.mean()}
 
 
-def build(lam: float = 0.01, alpha: float = 10.0, beta: float = 1.0, gamma: float = 500.0, rounding: str = "cubic",
+def build(lam: float = 0.3, alpha: float = 10.0, beta: float = 1.0, gamma: float = 500.0, rounding: str = "cubic",
           mode: str = "smooth", attention: bool = True, tables: bool = True, train_vgg: bool = False,
-          table_step: float = 0.5, lr: float = 1e-4, seed: int = 0):
+          table_step: float = 0.5, lr: float = 1e-4, seed: int = 0, rate: str = "regularizer", rate_weight: float = 10.0):
     """``(model, loss)`` for the trainer at one operating point ``lam``."""
     model = StruemplerModel(attention=attention, tables=tables, train_vgg=train_vgg, table_step=table_step, lr=lr,
                             seed=seed)
-    return model, StruemplerLoss(lam, alpha, beta, gamma, rounding, mode)
+    return model, StruemplerLoss(lam, alpha, beta, gamma, rounding, mode, rate, rate_weight)
 
 
 def checkpoint_name(lam: float) -> str:
