@@ -6,10 +6,10 @@
 - :mod:`.plot`: :func:`plot_rd`.
 """
 
-from .harness import (BPP_RANGES, DEFAULT_BASELINE, DEFAULT_QUALITIES, METRICS, bootstrap_bd_rate, compare, evaluate,
+from .harness import (BPP_RANGES, DEFAULT_BASELINE, DEFAULT_QUALITIES, METRICS, bootstrap_bd_rate, compare, compare_curves, evaluate,
                       per_image_bd_rate, rate_difference)
 from .leaderboard import update_leaderboard
 from .plot import plot_rd
 
-__all__ = ["BPP_RANGES", "DEFAULT_BASELINE", "DEFAULT_QUALITIES", "METRICS", "bootstrap_bd_rate", "compare", "evaluate",
+__all__ = ["BPP_RANGES", "DEFAULT_BASELINE", "DEFAULT_QUALITIES", "METRICS", "bootstrap_bd_rate", "compare", "compare_curves", "evaluate",
            "per_image_bd_rate", "plot_rd", "rate_difference", "update_leaderboard"]

@@ -35,7 +35,7 @@ from ..metrics.bpp import bpp
 from ..metrics.measure import UNITS, measure_pixels
 from ..runtime import progress
 
-__all__ = ["BPP_RANGES", "DEFAULT_BASELINE", "DEFAULT_QUALITIES", "METRICS", "bootstrap_bd_rate", "compare", "evaluate",
+__all__ = ["BPP_RANGES", "DEFAULT_BASELINE", "DEFAULT_QUALITIES", "METRICS", "bootstrap_bd_rate", "compare", "compare_curves", "evaluate",
            "per_image_bd_rate", "rate_difference"]
 
 DEFAULT_QUALITIES = registry.DEFAULT_QUALITIES
@@ -72,6 +72,12 @@ def _bd(points: list[dict], baseline: list[dict], bpp_range=None) -> tuple[dict,
         except ValueError as exc:
             rate[name] = metric[name] = f"not computable: {exc}"
     return rate, metric
+
+
+def compare_curves(points: list[dict], reference: list[dict], bpp_range=None) -> dict:
+    """BD-rate (%) per metric of two mean curves (``result["points"]``), whatever produced them
+    (other subsamplings or image sets too: the caller says what the comparison means)."""
+    return _bd(points, reference, bpp_range)[0]
 
 
 def compare(result: dict, reference: dict, bpp_ranges=BPP_RANGES) -> dict:

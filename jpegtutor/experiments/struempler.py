@@ -22,7 +22,7 @@ import torch
 
 from .. import registry, zoo
 from ..editors import struempler
-from ..eval import compare, evaluate
+from ..eval import compare, compare_curves, evaluate
 from . import RESULTS, write_result
 
 __all__ = ["BASELINES", "VARIANTS", "evaluate_shipped", "main", "ship", "train"]
@@ -46,7 +46,16 @@ def evaluate_shipped(limit: int | None = None, echo=print) -> dict:
     """Every shipped registered variant on Kodak 4:4:4 (real files, full size), with BD-rates against
     :data:`BASELINES` overall and within :data:`WINDOWS`; ``struempler/summary.json``."""
     rows = []
-    for method in struempler.VARIANTS:
+    methods = list(struempler.VARIANTS)
+    if not registry.get_encoder("struempler").missing():  # the paper's setting: standard Huffman tables both sides
+        registry.register_encoder(registry.Encoder(
+            "struempler-standard-huffman", "struempler, its file written with the standard (Annex K) Huffman tables",
+            lambda image, lam, s: struempler.write_file(struempler.shipped_model("both", float(lam)), image, optimize=False),
+            {**registry.get_encoder("struempler").settings, "huffman": "standard"}, kind="coefficient-editor",
+            point="lambda", points=struempler.LAMBDAS, point_range=registry.get_encoder("struempler").point_range,
+            subsamplings=("4:4:4",)))
+        methods.append("struempler-standard-huffman")
+    for method in methods:
         if registry.get_encoder(method).missing():
             echo(f"skipping {method}: {registry.get_encoder(method).missing()}")
             continue
@@ -57,8 +66,14 @@ def evaluate_shipped(limit: int | None = None, echo=print) -> dict:
             if path.is_file() and limit is None:
                 deltas = compare(result, json.loads(path.read_text()), bpp_ranges=WINDOWS)
                 result["against"][base] = {"all": deltas["bd_rate_percent"], **deltas["bd_rate_percent_by_range"]}
+        result["against_420"] = {}  # where a user would start: 4:2:0 encoders (another subsampling: curves only)
+        for base in ("libjpeg-optimized", "mozjpeg", "jpegli-optimized"):
+            path = RESULTS / f"classical/{base}_kodak_420.json"
+            if path.is_file() and limit is None:
+                result["against_420"][base] = compare_curves(result["points"], json.loads(path.read_text())["points"])
         write_result(f"struempler/{method}_kodak_444.json", result, echo=echo)
-        rows.append({"method": method, "points": result["points"], "against": result["against"]})
+        rows.append({"method": method, "points": result["points"], "against": result["against"],
+                     "against_420": result["against_420"]})
         echo(f"{method}: {json.dumps(result['against'].get('libjpeg-optimized', {}).get('all'))}")
     out = {"dataset": "kodak", "subsampling": "4:4:4", "lambdas": list(struempler.LAMBDAS), "rows": rows,
            "windows": [list(w) for w in WINDOWS]}

@@ -15,7 +15,8 @@ from .model import (Attention, LearnedTables, StruemplerModel, file_tables, load
 from .recipe import LAMBDAS, OPTIONS, PROFILES, StruemplerLoss, build, checkpoint_name, train
 
 __all__ = ["Attention", "LAMBDAS", "LearnedTables", "OPTIONS", "PROFILES", "StruemplerLoss", "StruemplerModel", "build",
-           "checkpoint_name", "file_tables", "load_model", "reencoded_file", "train", "trainable_state", "write_file"]
+           "checkpoint_name", "file_tables", "load_model", "reencoded_file", "shipped_model", "train", "trainable_state",
+           "write_file", "zoo_name"]
 
 import functools
 
@@ -30,7 +31,8 @@ def zoo_name(variant: str, lam: float) -> str:
 
 
 @functools.lru_cache(maxsize=16)
-def _shipped(variant: str, lam: float) -> StruemplerModel:
+def shipped_model(variant: str, lam: float) -> StruemplerModel:
+    """The shipped model of ``variant`` ("both", "tables", "attention") at operating point ``lam`` (cached)."""
     return load_model(zoo_name(variant, lam))
 
 
@@ -51,7 +53,7 @@ def _encoder(variant: str):
             raise ValueError(f"struempler writes 4:4:4 only (the paper's setting), not {subsampling}")
         if not any(abs(float(lam) - p) < 1e-12 for p in LAMBDAS):
             raise ValueError(f"lambda must be one of the trained operating points {list(LAMBDAS)}, got {lam!r}")
-        return write_file(_shipped(variant, float(lam)), image)
+        return write_file(shipped_model(variant, float(lam)), image)
     return encode
 
 
