@@ -52,14 +52,15 @@ def evaluate_shipped(limit: int | None = None, echo=print) -> dict:
             "struempler-standard-huffman", "struempler, its file written with the standard (Annex K) Huffman tables",
             lambda image, lam, s: struempler.write_file(struempler.shipped_model("both", float(lam)), image, optimize=False),
             {**registry.get_encoder("struempler").settings, "huffman": "standard"}, kind="coefficient-editor",
-            point="lambda", points=struempler.LAMBDAS, point_range=registry.get_encoder("struempler").point_range,
+            point="lambda", points=registry.get_encoder("struempler").points,
+            point_range=registry.get_encoder("struempler").point_range,
             subsamplings=("4:4:4",)))
         methods.append("struempler-standard-huffman")
     for method in methods:
         if registry.get_encoder(method).missing():
             echo(f"skipping {method}: {registry.get_encoder(method).missing()}")
             continue
-        result = evaluate(method, "kodak", struempler.LAMBDAS, "4:4:4", limit=limit)
+        result = evaluate(method, "kodak", registry.get_encoder(method).points, "4:4:4", limit=limit)
         result["against"] = {}
         for base in BASELINES:
             path = RESULTS / f"classical/{base}_kodak_444.json"

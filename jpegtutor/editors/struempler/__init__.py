@@ -16,7 +16,7 @@ from .recipe import LAMBDAS, OPTIONS, PROFILES, StruemplerLoss, build, checkpoin
 
 __all__ = ["Attention", "LAMBDAS", "LearnedTables", "OPTIONS", "PROFILES", "StruemplerLoss", "StruemplerModel", "build",
            "checkpoint_name", "file_tables", "load_model", "reencoded_file", "shipped_model", "train", "trainable_state",
-           "write_file", "zoo_name"]
+           "shipped_lambdas", "write_file", "zoo_name"]
 
 import functools
 
@@ -36,13 +36,17 @@ def shipped_model(variant: str, lam: float) -> StruemplerModel:
     return load_model(zoo_name(variant, lam))
 
 
+def shipped_lambdas(variant: str) -> tuple:
+    """The operating points of ``variant`` with a shipped model (the registered method's points)."""
+    names = zoo.manifest()
+    return tuple(lam for lam in LAMBDAS if zoo_name(variant, lam) in names)
+
+
 def _missing(variant: str):
     def missing():
-        names = [zoo_name(variant, lam) for lam in LAMBDAS]
-        absent = [n for n in names if n not in zoo.manifest()]
-        if absent:
-            return (f"no trained models shipped for {absent[0]} and {len(absent) - 1} more "
-                    "(python -m jpegtutor.experiments.struempler train, then ship)")
+        if len(shipped_lambdas(variant)) < 2:
+            return (f"no trained models shipped for struempler's {variant} variant "
+                    "(python -m jpegtutor.experiments.struempler train --variant ..., then ship)")
         return None
     return missing
 
@@ -51,8 +55,9 @@ def _encoder(variant: str):
     def encode(image, lam, subsampling):
         if subsampling != "4:4:4":
             raise ValueError(f"struempler writes 4:4:4 only (the paper's setting), not {subsampling}")
-        if not any(abs(float(lam) - p) < 1e-12 for p in LAMBDAS):
-            raise ValueError(f"lambda must be one of the trained operating points {list(LAMBDAS)}, got {lam!r}")
+        available = shipped_lambdas(variant)
+        if not any(abs(float(lam) - p) < 1e-12 for p in available):
+            raise ValueError(f"lambda must be one of the trained operating points {list(available)}, got {lam!r}")
         return write_file(shipped_model(variant, float(lam)), image)
     return encode
 
@@ -66,6 +71,6 @@ for _name, _variant in VARIANTS.items():
         _encoder(_variant), {"library": "jpegtutor (write_coefficients)", "huffman": "optimized", "progressive": False,
                              "tables": "IJG quality 50" if _variant == "attention" else "learned (one pair per lambda)",
                              "variant": _variant, "recipe": "cpu"},
-        kind="coefficient-editor", point="lambda", points=LAMBDAS, point_range=(min(LAMBDAS), max(LAMBDAS)),
-        trained_range=(min(LAMBDAS), max(LAMBDAS)), subsamplings=("4:4:4",), missing=_missing(_variant),
+        kind="coefficient-editor", point="lambda", points=shipped_lambdas(_variant) or LAMBDAS,
+        point_range=(min(LAMBDAS), max(LAMBDAS)), trained_range=(min(LAMBDAS), max(LAMBDAS)), subsamplings=("4:4:4",), missing=_missing(_variant),
         takes_pixels=True, train=train, profiles=tuple(PROFILES), options=dict(OPTIONS)))

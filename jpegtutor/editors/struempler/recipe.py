@@ -27,7 +27,7 @@ from .model import StruemplerModel, file_tables, trainable_state
 
 __all__ = ["LAMBDAS", "OPTIONS", "PROFILES", "RATES", "StruemplerLoss", "build", "checkpoint_name", "train"]
 
-LAMBDAS = (0.03, 0.1, 0.3, 1.0, 3.0)  # the operating points: one model each (our MSE is on the 0-255 scale)
+LAMBDAS = (0.03, 0.1, 0.2, 0.3, 1.0, 3.0)  # the operating points: one model each (our MSE is on the 0-255 scale)
 OPTIONS = {"alpha": 10.0, "beta": 1.0, "gamma": 500.0, "rounding": "cubic", "mode": "smooth", "attention": True,
            "tables": True, "train_vgg": False, "table_step": 0.5, "lambdas": LAMBDAS, "rate": "regularizer",
            "rate_weight": 10.0}
@@ -131,6 +131,13 @@ def train(out, profile: str = "quick", max_steps: int | None = None, seed: int |
         models.append({"lambda": lam, "file": checkpoint_name(lam), "steps": steps,
                        "seconds": round(time.perf_counter() - t0, 1), "last": last,
                        "tables": file_tables(model(torch.zeros(1, 3, 8, 8))[1]).tolist()})
+    earlier = out / "struempler.json"
+    if earlier.is_file():  # a later run for more lambdas keeps the models already in the folder
+        import json
+
+        done = {m["lambda"] for m in models}
+        models = sorted([m for m in json.loads(earlier.read_text())["models"] if m["lambda"] not in done] + models,
+                        key=lambda m: m["lambda"])
     card = {"model": "struempler", "profile": profile, "seed": seed, "options": {k: v for k, v in model_options.items()},
             "settings": {k: list(v) if isinstance(v, tuple) else v for k, v in settings.items()}, "lr": lr,
             "models": models, "wall_seconds": round(time.perf_counter() - start, 1), "torch": torch.__version__,
