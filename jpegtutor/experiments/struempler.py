@@ -2,7 +2,7 @@
 
     python -m jpegtutor.experiments.struempler train [--variant both|tables|attention] [--steps N]
     python -m jpegtutor.experiments.struempler ship        # the trained models into the package (zoo)
-    python -m jpegtutor.experiments.struempler evaluate [--limit N]   # struempler/summary.json
+    python -m jpegtutor.experiments.struempler evaluate [--dataset kodak|live1] [--limit N]   # struempler/summary*.json
 
 ``train`` runs the CPU recipe (``cpu`` profile, frozen ImageNet VGG-16) for every lambda of
 :data:`jpegtutor.editors.struempler.LAMBDAS` in ``runs/struempler/<variant>/``: ``both`` (attention
@@ -42,7 +42,7 @@ BASELINES = ("libjpeg-optimized", "libjpeg", "mozjpeg")  # at 4:4:4, from the cl
 WINDOWS = ((0.0, 0.4), (0.1, 0.6), (0.6, 1.5))  # below 0.4 bpp: the paper's claim
 
 
-def evaluate_shipped(limit: int | None = None, echo=print) -> dict:
+def evaluate_shipped(limit: int | None = None, dataset: str = "kodak", echo=print) -> dict:
     """Every shipped registered variant on Kodak 4:4:4 (real files, full size), with BD-rates against
     :data:`BASELINES` overall and within :data:`WINDOWS`; ``struempler/summary.json``."""
     rows = []
@@ -60,25 +60,25 @@ def evaluate_shipped(limit: int | None = None, echo=print) -> dict:
         if registry.get_encoder(method).missing():
             echo(f"skipping {method}: {registry.get_encoder(method).missing()}")
             continue
-        result = evaluate(method, "kodak", registry.get_encoder(method).points, "4:4:4", limit=limit)
+        result = evaluate(method, dataset, registry.get_encoder(method).points, "4:4:4", limit=limit)
         result["against"] = {}
         for base in BASELINES:
-            path = RESULTS / f"classical/{base}_kodak_444.json"
+            path = RESULTS / f"classical/{base}_{dataset}_444.json"
             if path.is_file() and limit is None:
                 deltas = compare(result, json.loads(path.read_text()), bpp_ranges=WINDOWS)
                 result["against"][base] = {"all": deltas["bd_rate_percent"], **deltas["bd_rate_percent_by_range"]}
         result["against_420"] = {}  # where a user would start: 4:2:0 encoders (another subsampling: curves only)
         for base in ("libjpeg-optimized", "mozjpeg", "jpegli-optimized"):
-            path = RESULTS / f"classical/{base}_kodak_420.json"
+            path = RESULTS / f"classical/{base}_{dataset}_420.json"
             if path.is_file() and limit is None:
                 result["against_420"][base] = compare_curves(result["points"], json.loads(path.read_text())["points"])
-        write_result(f"struempler/{method}_kodak_444.json", result, echo=echo)
+        write_result(f"struempler/{method}_{dataset}_444.json", result, echo=echo)
         rows.append({"method": method, "points": result["points"], "against": result["against"],
                      "against_420": result["against_420"]})
         echo(f"{method}: {json.dumps(result['against'].get('libjpeg-optimized', {}).get('all'))}")
-    out = {"dataset": "kodak", "subsampling": "4:4:4", "lambdas": list(struempler.LAMBDAS), "rows": rows,
+    out = {"dataset": dataset, "subsampling": "4:4:4", "lambdas": list(struempler.LAMBDAS), "rows": rows,
            "windows": [list(w) for w in WINDOWS]}
-    write_result("struempler/summary.json", out, echo=echo)
+    write_result("struempler/summary.json" if dataset == "kodak" else f"struempler/summary_{dataset}.json", out, echo=echo)
     return out
 
 
@@ -112,6 +112,7 @@ def main(argv=None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("what", choices=["train", "ship", "evaluate"])
     parser.add_argument("--limit", type=int)
+    parser.add_argument("--dataset", default="kodak", choices=("kodak", "live1"), help="evaluate: the test images")
     parser.add_argument("--variant", choices=sorted(VARIANTS), default="both")
     parser.add_argument("--steps", type=int)
     parser.add_argument("--lambdas", help="comma-separated operating points (default: the recipe's)")
@@ -121,7 +122,7 @@ def main(argv=None) -> int:
     elif args.what == "ship":
         ship()
     else:
-        evaluate_shipped(args.limit)
+        evaluate_shipped(args.limit, args.dataset)
     return 0
 
 
