@@ -51,7 +51,9 @@ class Encoder:
     install it. ``kind``: ``"encoder"`` or ``"coefficient-editor"``; ``takes_pixels``: a coefficient
     editor that reads the image like an encoder (so a pixel editor's output can feed it, as in
     ``talebi+trellis``); encoders always do. ``train``, ``profiles``, ``options``: the recipe of a
-    learned coefficient editor (``jpegtutor train NAME``), as for :class:`Editor`.
+    learned coefficient editor (``jpegtutor train NAME``), as for :class:`Editor`. ``encode_per_image``:
+    a learned coefficient editor that can optimize itself on the one image it writes,
+    ``(image, point, subsampling, steps) -> bytes`` (``jpegtutor preedit --per-image-steps``).
     """
 
     name: str
@@ -69,6 +71,7 @@ class Encoder:
     train: Callable | None = None  # a learned coefficient editor's recipe, as Editor.train
     profiles: tuple = ()
     options: dict = field(default_factory=dict)
+    encode_per_image: Callable | None = None
 
 
 @dataclass(frozen=True)

@@ -111,3 +111,33 @@ def test_reencoded_route_keeps_the_tables_and_differs(struempler, image):
     direct, again = struempler.write_file(model, image), struempler.reencoded_file(model, image)
     assert np.array_equal(jpeg.read_coefficients(again).tables, jpeg.read_coefficients(direct).tables)
     assert direct != again and jpeg.decode(again).shape == image.shape  # a second quantization of the edited pixels
+
+
+def test_refine_trains_a_copy_on_one_image(struempler, image):
+    model = _model(struempler)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    assert struempler.write_file(struempler.refine(model, image, 0.3, 0), image) == struempler.write_file(model, image)
+    refined = struempler.refine(model, image, 0.3, 3, lr=1e-3, show_progress=False)
+    assert all(torch.equal(v, model.state_dict()[k]) for k, v in before.items())  # the global model is untouched
+    assert not torch.equal(refined.attention.head.bias, model.attention.head.bias)
+    assert not torch.equal(refined.tables.w, model.tables.w)
+    assert torch.equal(refined.attention.vgg[0].weight, model.attention.vgg[0].weight)  # a frozen VGG stays frozen
+    assert isinstance(refined.attention.vgg, torch.nn.Sequential)  # the cached features were taken out again
+    assert struempler.write_file(refined, image) != struempler.write_file(model, image)
+    with pytest.raises(ValueError, match="steps must be an integer >= 0"):
+        struempler.refine(model, image, 0.3, -1)
+
+
+def test_preedit_refines_a_shipped_model_per_image(struempler, image, tmp_path, capsys):
+    from jpegtutor import cli
+
+    Image.fromarray(image[:64, :64]).save(tmp_path / "in.png")
+    assert cli.main(["preedit", "struempler-tables", str(tmp_path / "in.png"), str(tmp_path / "out.jpg"),
+                     "--point", "0.3", "--per-image-steps", "2", "--no-lpips"]) == 0
+    printed = capsys.readouterr().out
+    assert "the global model, not refined, at lambda 0.3" in printed
+    decoded = Image.open(tmp_path / "out.jpg")
+    assert decoded.size == (64, 64) and decoded.layer[0][1:3] == (1, 1)  # 4:4:4, the method's own default
+    assert cli.main(["preedit", "mozjpeg", str(tmp_path / "in.png"), str(tmp_path / "m.jpg"), "--quality", "50",
+                     "--per-image-steps", "2"]) == 2
+    assert "mozjpeg is an encoder" in capsys.readouterr().err and not (tmp_path / "m.jpg").exists()

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from .model import (Attention, LearnedTables, StruemplerModel, file_tables, load_model, reencoded_file, trainable_state,
                     write_file)
-from .recipe import LAMBDAS, OPTIONS, PROFILES, StruemplerLoss, build, checkpoint_name, train
+from .recipe import LAMBDAS, OPTIONS, PROFILES, RATES, StruemplerLoss, build, checkpoint_name, refine, train
 
-__all__ = ["Attention", "LAMBDAS", "LearnedTables", "OPTIONS", "PROFILES", "StruemplerLoss", "StruemplerModel", "build",
-           "checkpoint_name", "file_tables", "load_model", "reencoded_file", "shipped_model", "train", "trainable_state",
+__all__ = ["Attention", "LAMBDAS", "LearnedTables", "OPTIONS", "PROFILES", "RATES", "StruemplerLoss", "StruemplerModel", "build",
+           "checkpoint_name", "file_tables", "refine", "load_model", "reencoded_file", "shipped_model", "train", "trainable_state",
            "shipped_lambdas", "write_file", "zoo_name"]
 
 import functools
@@ -51,14 +51,25 @@ def _missing(variant: str):
     return missing
 
 
+def _check(variant: str, lam, subsampling: str) -> float:
+    if subsampling != "4:4:4":
+        raise ValueError(f"struempler writes 4:4:4 only (the paper's setting), not {subsampling}")
+    available = shipped_lambdas(variant)
+    if not any(abs(float(lam) - p) < 1e-12 for p in available):
+        raise ValueError(f"lambda must be one of the trained operating points {list(available)}, got {lam!r}")
+    return float(lam)
+
+
 def _encoder(variant: str):
     def encode(image, lam, subsampling):
-        if subsampling != "4:4:4":
-            raise ValueError(f"struempler writes 4:4:4 only (the paper's setting), not {subsampling}")
-        available = shipped_lambdas(variant)
-        if not any(abs(float(lam) - p) < 1e-12 for p in available):
-            raise ValueError(f"lambda must be one of the trained operating points {list(available)}, got {lam!r}")
-        return write_file(shipped_model(variant, float(lam)), image)
+        return write_file(shipped_model(variant, _check(variant, lam, subsampling)), image)
+    return encode
+
+
+def _encoder_per_image(variant: str):
+    def encode(image, lam, subsampling, steps):  # the global model refined on this image first (Sec. 4.8)
+        lam = _check(variant, lam, subsampling)
+        return write_file(refine(shipped_model(variant, lam), image, lam, steps), image)
     return encode
 
 
@@ -73,4 +84,5 @@ for _name, _variant in VARIANTS.items():
                              "variant": _variant, "recipe": "cpu"},
         kind="coefficient-editor", point="lambda", points=shipped_lambdas(_variant) or LAMBDAS,
         point_range=(min(LAMBDAS), max(LAMBDAS)), trained_range=(min(LAMBDAS), max(LAMBDAS)), subsamplings=("4:4:4",), missing=_missing(_variant),
-        takes_pixels=True, train=train, profiles=tuple(PROFILES), options=dict(OPTIONS)))
+        takes_pixels=True, train=train, profiles=tuple(PROFILES), options=dict(OPTIONS),
+        encode_per_image=_encoder_per_image(_variant)))

@@ -25,7 +25,7 @@ from ...runtime import seed_everything
 from ...train import Trainer, TrainConfig
 from .model import StruemplerModel, file_tables, trainable_state
 
-__all__ = ["LAMBDAS", "OPTIONS", "PROFILES", "RATES", "StruemplerLoss", "build", "checkpoint_name", "train"]
+__all__ = ["LAMBDAS", "OPTIONS", "PROFILES", "RATES", "StruemplerLoss", "build", "checkpoint_name", "refine", "train"]
 
 LAMBDAS = (0.03, 0.1, 0.2, 0.3, 1.0, 3.0)  # the operating points: one model each (our MSE is on the 0-255 scale)
 OPTIONS = {"alpha": 10.0, "beta": 1.0, "gamma": 500.0, "rounding": "cubic", "mode": "smooth", "attention": True,
@@ -145,3 +145,55 @@ def train(out, profile: str = "quick", max_steps: int | None = None, seed: int |
             "command": f"jpegtutor train struempler --profile {profile} --max-steps {steps} --out {out}"}
     write_json(out / "struempler.json", card)
     return card
+
+
+class _Features(nn.Module):
+    """Stands in for a frozen VGG while one image is refined: its features, computed once."""
+
+    def __init__(self, features: torch.Tensor):
+        super().__init__()
+        self.features = features
+
+    def forward(self, x):
+        return self.features
+
+
+def refine(model, image, lam: float, steps: int = 50, lr: float = 1e-4, show_progress: bool | None = None,
+           **loss_options):
+    """A copy of ``model`` trained further on one ``uint8 (H, W, 3)`` image alone (the paper's
+    single-image optimization, Sec. 4.8: batch 1, the full image, the training loss at ``lam``),
+    started from the global model. Adam at ``lr`` on everything the model trains (a frozen VGG
+    stays frozen, and its features are computed once). Returns the refined model in eval mode."""
+    import copy
+
+    import numpy as np
+
+    from ...runtime import progress
+
+    if isinstance(steps, bool) or not isinstance(steps, int) or steps < 0:
+        raise ValueError(f"steps must be an integer >= 0, got {steps!r}")
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"image must be uint8 (H, W, 3), got {getattr(image, 'dtype', type(image))} {getattr(image, 'shape', '')}")
+    refined = copy.deepcopy(model).train()
+    x = torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255.0
+    defaults = {k: v for k, v in OPTIONS.items() if k in ("alpha", "beta", "gamma", "rounding", "mode")}
+    loss = StruemplerLoss(lam, **{**defaults, **loss_options})
+    attention = refined.attention
+    frozen_vgg = attention is not None and not attention.train_vgg
+    if frozen_vgg:  # the same image every step: VGG's features once (exactly what it would compute)
+        vgg = attention.vgg
+        with torch.no_grad():
+            hb, wb = -(-x.shape[2] // 8), -(-x.shape[3] // 8)
+            padded = nn.functional.pad(x, (0, wb * 8 - x.shape[3], 0, hb * 8 - x.shape[2]), mode="replicate")
+            attention.vgg = _Features(vgg((padded - attention.mean) / attention.std))
+    parameters = [p for p in refined.parameters() if p.requires_grad]
+    optimizer = torch.optim.Adam(parameters, lr=lr)
+    try:
+        for _ in progress(range(steps), desc="refine struempler", disable=None if show_progress is None else not show_progress):
+            optimizer.zero_grad(set_to_none=True)
+            loss(refined, x)["loss"].backward()
+            optimizer.step()
+    finally:
+        if frozen_vgg:
+            attention.vgg = vgg
+    return refined.eval()
