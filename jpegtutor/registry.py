@@ -34,7 +34,7 @@ __all__ = ["DECODERS", "EDITORS", "ENCODERS", "PROVIDERS", "Decoder", "Editor", 
 
 # Modules that register the built-in methods when first needed (names, not imports: this module
 # imports nothing of jpegtutor). Other packages add theirs with a ``jpegtutor.methods`` entry point.
-PROVIDERS = ("jpegtutor.jpeg.encoders", "jpegtutor.editors")
+PROVIDERS = ("jpegtutor.jpeg.encoders", "jpegtutor.editors", "jpegtutor.tables")
 DEFAULT_QUALITIES = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90)
 
 

@@ -1,0 +1,93 @@
+"""The quantization-table experiments behind chapter 13 (results in ``data/results/tables/``).
+
+    python -m jpegtutor.experiments.tables train-qpsi [--profile cpu] [--steps N]   # runs/qpsi/qpsi.json
+    python -m jpegtutor.experiments.tables ship-qpsi     # its lookup table into the package (tables/sets/qpsi.json)
+    python -m jpegtutor.experiments.tables evaluate [--dataset kodak|live1] [--subsampling 420|444] [--methods a,b]
+
+``evaluate`` writes real files of every table method on the dataset and measures them against
+libjpeg with optimized Huffman tables (equal Huffman settings), over the whole range and within
+0.1-0.6 and 0.6-1.5 bpp; ``tables/summary_<dataset>_<subsampling>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from .. import registry
+from ..eval import compare, evaluate
+from ..files import write_json
+from ..tables import MOZJPEG_METHODS, SETS, qpsi
+from . import RESULTS, write_result
+
+__all__ = ["METHODS", "evaluate_tables", "main", "ship_qpsi", "train_qpsi"]
+
+RUNS = Path("runs/qpsi")
+WINDOWS = ((0.1, 0.6), (0.6, 1.5))
+REFERENCE = "libjpeg-optimized"
+METHODS = ("qpsi", "tables-jpegli", *MOZJPEG_METHODS)
+
+
+def train_qpsi(profile: str = "cpu", steps: int | None = None, echo=print) -> dict:
+    return qpsi.train(RUNS / profile, profile, max_steps=steps, resume=True, echo=echo)
+
+
+def ship_qpsi(profile: str = "cpu", echo=print) -> Path:
+    """The trained lookup table (the network is dropped, as in the paper) into ``tables/sets/qpsi.json``."""
+    card = json.loads((RUNS / profile / "qpsi.json").read_text())
+    path = SETS / "qpsi.json"
+    write_json(path, {**{k: v for k, v in card.items() if k != "last"}, "final_loss": card["last"],
+                      "source": f"{RUNS / profile}/qpsi.json"})
+    echo(f"shipped {len(card['tables'])} Q_psi table pairs to {path}")
+    return path
+
+
+def evaluate_tables(dataset: str = "kodak", subsampling: str = "4:2:0", methods=METHODS, limit: int | None = None,
+                    echo=print) -> dict:
+    tag = subsampling.replace(":", "")
+    reference_path = RESULTS / f"classical/{REFERENCE}_{dataset}_{tag}.json"
+    reference = json.loads(reference_path.read_text()) if reference_path.is_file() else \
+        evaluate(REFERENCE, dataset, None, subsampling, limit=limit)
+    rows = []
+    for method in methods:
+        spec = registry.get_encoder(method)
+        if spec.missing():
+            echo(f"skipping {method}: {spec.missing()}")
+            continue
+        result = evaluate(method, dataset, None, subsampling, limit=limit)
+        if limit is None:
+            deltas = compare(result, reference, bpp_ranges=WINDOWS)
+            result["against"] = {REFERENCE: {"all": deltas["bd_rate_percent"], **deltas["bd_rate_percent_by_range"]}}
+        write_result(f"tables/{method}_{dataset}_{tag}.json", result, echo=echo)
+        rows.append({"method": method, "points": result["points"], "against": result.get("against", {})})
+        echo(f"{method}: {json.dumps(result.get('against', {}).get(REFERENCE, {}).get('all'))}")
+    out = {"dataset": dataset, "subsampling": subsampling, "reference": REFERENCE, "rows": rows,
+           "windows": [list(w) for w in WINDOWS]}
+    write_result(f"tables/summary_{dataset}_{tag}.json", out, echo=echo)
+    return out
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m jpegtutor.experiments.tables", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("what", choices=["train-qpsi", "ship-qpsi", "evaluate"])
+    parser.add_argument("--profile", default="cpu", choices=sorted(qpsi.PROFILES))
+    parser.add_argument("--steps", type=int)
+    parser.add_argument("--dataset", default="kodak", choices=("kodak", "live1"))
+    parser.add_argument("--subsampling", default="420", choices=("420", "444"))
+    parser.add_argument("--methods", help="comma-separated (default: every table method)")
+    parser.add_argument("--limit", type=int)
+    args = parser.parse_args(argv)
+    if args.what == "train-qpsi":
+        train_qpsi(args.profile, args.steps)
+    elif args.what == "ship-qpsi":
+        ship_qpsi(args.profile)
+    else:
+        methods = tuple(args.methods.split(",")) if args.methods else METHODS
+        evaluate_tables(args.dataset, ":".join(args.subsampling), methods, args.limit)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,114 @@
+"""Quantization-table methods: the one knob of JPEG every decoder obeys, 128 numbers.
+
+- :mod:`.published`: Annex K scaled by quality (libjpeg), mozjpeg's nine base sets, jpegli's tables,
+  each read from where it is published.
+- :mod:`.qpsi`: JPNeO's learned quantization matrix Q_psi, a lookup table of learned tables.
+
+:func:`encode_with_tables` writes any table pair into a real baseline file with libjpeg (through
+Pillow; our codec writes the same bytes).
+"""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+
+from ..jpeg import quant
+
+__all__ = ["encode_with_tables"]
+
+_PILLOW_SUBSAMPLING = {"4:4:4": 0, "4:2:2": 1, "4:2:0": 2}
+
+
+def encode_with_tables(image: np.ndarray, tables, subsampling: str = "4:2:0", optimize: bool = True) -> bytes:
+    """libjpeg (through Pillow) with the given tables: ``uint8 (H, W, 3)`` and ``(2, 8, 8)`` integer
+    tables (1-255, natural order: row ``v``, column ``u``) -> baseline JPEG bytes, equal to
+    ``jpegtutor.jpeg.encode(image, None, subsampling, optimize, qtables=tables)``. Pillow takes the
+    tables in natural order and writes them zigzagged into the DQT, as the standard orders them."""
+    from PIL import Image
+
+    if subsampling not in _PILLOW_SUBSAMPLING:
+        raise ValueError(f"subsampling must be one of {sorted(_PILLOW_SUBSAMPLING)}, got {subsampling!r}")
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"image must be uint8 (H, W, 3), got {getattr(image, 'dtype', type(image))} {getattr(image, 'shape', '')}")
+    tables = quant.validate_tables(tables)
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, "JPEG", qtables=[t.ravel().tolist() for t in tables],
+                                subsampling=_PILLOW_SUBSAMPLING[subsampling], optimize=optimize)
+    return buffer.getvalue()
+
+
+# ---- registration: every table method writes libjpeg's file with its tables and optimized Huffman tables
+
+import functools  # noqa: E402
+import json  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from .. import registry  # noqa: E402
+from ..jpeg.encoders import _jpegli_missing, _mozjpeg_missing  # noqa: E402
+from . import published  # noqa: E402
+
+SETS = Path(__file__).parent / "sets"  # shipped lookup tables of learned or searched tables (JSON)
+
+# mozjpeg's base sets as methods (Annex K, set 0, is libjpeg-optimized itself)
+MOZJPEG_METHODS = {"tables-flat": 1, "tables-msssim": 2, "tables-imagemagick": 3, "tables-psnrhvs": 4,
+                   "tables-klein": 5, "tables-watson": 6, "tables-ahumada": 7, "tables-peterson": 8}
+_SETTINGS = {"library": "libjpeg via Pillow (jpegtutor.tables)", "huffman": "optimized", "progressive": False}
+
+
+def _scaled_set(index: int):
+    def encode(image, quality, subsampling):
+        return encode_with_tables(image, published.scaled(published.mozjpeg_base(index), quant._check_quality(quality)),
+                                  subsampling)
+    return encode
+
+
+for _name, _index in MOZJPEG_METHODS.items():
+    registry.register_encoder(registry.Encoder(
+        _name, f"libjpeg with mozjpeg's base set {_index} ({published.MOZJPEG_SETS[_index]}) scaled by quality",
+        _scaled_set(_index), {**_SETTINGS, "tables": f"mozjpeg base set {_index}: {published.MOZJPEG_SETS[_index]}"},
+        missing=_mozjpeg_missing))
+
+registry.register_encoder(registry.Encoder(
+    "tables-jpegli", "libjpeg with the tables jpegli writes at the same quality (without jpegli's adaptive quantization)",
+    lambda image, q, s: encode_with_tables(image, published.jpegli_tables(quant._check_quality(q)), s),
+    {**_SETTINGS, "tables": "jpegli's, read back from its file at the quality"}, missing=_jpegli_missing))
+
+
+@functools.lru_cache(maxsize=None)
+def lookup_table(name: str) -> dict:
+    """A shipped lookup table ``tables/sets/<name>.json``: ``{"tables": (N, 2, 8, 8) list, ...card}``,
+    entry ``i`` (1-based, coarse to fine) the ``i``-th table pair."""
+    path = SETS / f"{name}.json"
+    if not path.is_file():
+        raise FileNotFoundError(f"no shipped table set {name!r} ({path})")
+    return json.loads(path.read_text())
+
+
+def _lut_missing(name: str, how: str):
+    def missing():
+        return None if (SETS / f"{name}.json").is_file() else f"no {name} tables shipped ({how})"
+    return missing
+
+
+def _lut_encoder(name: str):
+    def encode(image, index, subsampling):
+        tables = lookup_table(name)["tables"]
+        if isinstance(index, bool) or int(index) != index or not 1 <= int(index) <= len(tables):
+            raise ValueError(f"{name}'s index must be an integer from 1 to {len(tables)}, got {index!r}")
+        return encode_with_tables(image, np.asarray(tables[int(index) - 1]), subsampling)
+    return encode
+
+
+def _lut_points(name: str) -> tuple:
+    path = SETS / f"{name}.json"
+    return tuple(range(1, len(json.loads(path.read_text())["tables"]) + 1)) if path.is_file() else (1, 2)
+
+
+registry.register_encoder(registry.Encoder(
+    "qpsi", "JPNeO's learned quantization matrix Q_psi (Han et al. 2025): a lookup table of learned tables, "
+    "index 1 (coarsest) to N (finest)", _lut_encoder("qpsi"),
+    {**_SETTINGS, "tables": "learned (Q_psi, trained at 4:2:0), one pair per index"}, point="index",
+    points=_lut_points("qpsi"), point_range=(1, max(_lut_points("qpsi"))),
+    missing=_lut_missing("qpsi", "python -m jpegtutor.experiments.tables train-qpsi, then ship-qpsi")))

@@ -1,0 +1,118 @@
+"""Quantization-table methods: published tables read back, table order in the file, Q_psi's bank."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from jpegtutor import jpeg, registry
+from jpegtutor.datasets import load_sample
+from jpegtutor.jpeg.zigzag import ZIGZAG
+from jpegtutor.tables import encode_with_tables, published, qpsi
+
+
+@pytest.fixture(scope="module")
+def image():
+    return load_sample("kodim23")[:72, :88].copy()
+
+
+@pytest.fixture(scope="module")
+def odd_tables():
+    rng = np.random.default_rng(1)
+    return rng.integers(1, 256, (2, 8, 8)).astype(np.int32)  # no symmetry: an order mistake shows
+
+
+@pytest.mark.parametrize("subsampling", ["4:2:0", "4:4:4"])
+def test_tables_reach_the_file_in_natural_order(image, odd_tables, subsampling):
+    data = encode_with_tables(image, odd_tables, subsampling)
+    assert data == jpeg.encode(image, None, subsampling, optimize=True, qtables=odd_tables)  # Pillow = our codec
+    assert np.array_equal(published.tables_of_file(data), odd_tables)
+    assert np.array_equal(jpeg.read_coefficients(data).tables[:2], odd_tables)
+
+
+def test_zigzag_ordered_tables_are_the_classic_trap(image, odd_tables):
+    zigzagged = odd_tables.reshape(2, 64)[:, ZIGZAG].reshape(2, 8, 8)  # the order the DQT segment uses
+    wrong = published.tables_of_file(encode_with_tables(image, zigzagged, "4:4:4"))
+    assert not np.array_equal(wrong, odd_tables)  # handed over in zigzag order, the tables land scrambled
+
+
+def test_annex_k_and_scaling(image):
+    base = np.stack([jpeg.quant.STD_LUMA, jpeg.quant.STD_CHROMA])
+    for q in (1, 10, 50, 75, 100):
+        assert np.array_equal(published.scaled(base, q), published.annex_k(q))
+    data = encode_with_tables(image, published.annex_k(75), "4:2:0")
+    buffer = io.BytesIO()
+    Image.fromarray(image).save(buffer, "JPEG", quality=75, optimize=True)
+    assert data == buffer.getvalue()  # Annex K tables = libjpeg at that quality
+    with pytest.raises(ValueError, match="base set is"):
+        published.scaled(np.zeros((2, 8, 8)), 50)
+
+
+def test_mozjpeg_base_sets_read_back():
+    if registry.get_encoder("tables-imagemagick").missing():
+        pytest.skip(registry.get_encoder("tables-imagemagick").missing())
+    assert np.array_equal(published.mozjpeg_base(0), published.annex_k(50))  # set 0 is Annex K
+    assert (published.mozjpeg_base(1) == 16).all()  # set 1 is flat
+    for index in published.MOZJPEG_SETS:
+        base = published.mozjpeg_base(index)
+        assert base.shape == (2, 8, 8) and base.min() >= 1
+        assert published.scaled(base, 50).max() <= 255  # clipped for a baseline file
+    with pytest.raises(ValueError, match="numbered 0-8"):
+        published.mozjpeg_base(9)
+
+
+def test_jpegli_tables_are_those_of_its_files(image):
+    if registry.get_encoder("tables-jpegli").missing():
+        pytest.skip(registry.get_encoder("tables-jpegli").missing())
+    tables = published.jpegli_tables(60)
+    assert tables.shape == (2, 8, 8) and 1 <= tables.min() and tables.max() <= 255
+    jpegli = registry.get_encoder("jpegli").encode(image, 60, "4:2:0")
+    assert np.array_equal(published.tables_of_file(jpegli), tables)
+    ours = registry.get_encoder("tables-jpegli").encode(image, 60, "4:2:0")
+    assert np.array_equal(published.tables_of_file(ours), tables) and ours != jpegli
+
+
+def test_qpsi_bank_shapes_range_and_gradients():
+    bank = qpsi.QPsiBank(lambdas=(1e-4, 1e6))
+    tables = bank().detach()
+    assert tables.shape == (2, 2, 8, 8) and float(tables.min()) > 1 and float(tables.max()) < 255
+    images = torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(0))
+    out = qpsi.QPsiLoss()(bank, images)
+    out["loss"].backward()
+    assert bank.weight.grad.abs().sum(dim=(1, 2)).min() > 0 and bank.bias.grad.abs().sum(dim=1).min() > 0
+    # a tiny lambda wants coarser tables (less 1/Q), a huge one finer (less distortion): the mean
+    # gradient on the logits points the opposite ways
+    assert bank.bias.grad[0].mean() < 0 < bank.bias.grad[1].mean()
+    with pytest.raises(ValueError, match="lambdas must be"):
+        qpsi.QPsiBank(lambdas=(0.0,))
+
+
+def test_qpsi_integer_tables_and_lookup_table():
+    bank = qpsi.QPsiBank(lambdas=(1.0, 2.0, 3.0))
+    with torch.no_grad():
+        bank.bias.zero_()
+        bank.weight.zero_()
+        bank.bias[0, 0] = 2.0
+    integer = qpsi.integer_tables(bank)
+    expected = np.floor(254 / (1 + np.exp(-2.0)) + 1 + 0.5)
+    assert integer.dtype == np.int32 and integer[0, 0, 0, 0] == expected and integer[1, 0, 0, 0] == 128  # 254/2 + 1 = 128
+    lut, groups = qpsi.distinct_tables(integer, [1.0, 2.0, 3.0])
+    assert len(lut) == 2 and groups == [[1.0], [2.0, 3.0]]  # the repeated pair merged; the coarser one first
+    assert (1.0 / lut[0]).sum() < (1.0 / lut[1]).sum()
+
+
+def test_qpsi_method_writes_its_tables(image):
+    spec = registry.get_encoder("qpsi")
+    if spec.missing():
+        pytest.skip(spec.missing())
+    from jpegtutor.tables import lookup_table
+
+    lut = lookup_table("qpsi")["tables"]
+    for index in (1, len(lut)):
+        assert np.array_equal(published.tables_of_file(spec.encode(image, index, "4:2:0")), np.asarray(lut[index - 1]))
+    with pytest.raises(ValueError, match="index must be an integer from 1 to"):
+        spec.encode(image, len(lut) + 1, "4:2:0")
