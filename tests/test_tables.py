@@ -116,3 +116,25 @@ def test_qpsi_method_writes_its_tables(image):
         assert np.array_equal(published.tables_of_file(spec.encode(image, index, "4:2:0")), np.asarray(lut[index - 1]))
     with pytest.raises(ValueError, match="index must be an integer from 1 to"):
         spec.encode(image, len(lut) + 1, "4:2:0")
+
+
+def test_search_counts_real_bits_and_lowers_its_cost(image):
+    from jpegtutor.tables import search
+
+    crop = image[:32, :48].copy()
+    problem = search.TableProblem.of(crop, "4:2:0")
+    start = published.annex_k(50)
+    assert problem.bits_per_pixel(start) == len(encode_with_tables(crop, start, "4:2:0")) * 8 / (32 * 48)  # exact
+    decoded = np.asarray(Image.open(io.BytesIO(encode_with_tables(crop, start, "4:2:0"))).convert("RGB"), float)
+    assert problem.distortion(start) == pytest.approx(((decoded - crop) ** 2).mean(), rel=0.2)  # the DCT-domain estimate
+    result = search.search_tables(problem, 200.0, start=start, sweeps=1)
+    before = problem.distortion(start) + 200.0 * problem.bits_per_pixel(start)
+    assert result["cost"] < before and result["history"][-1] == result["cost"]
+    tables = result["tables"]
+    assert tables.shape == (2, 8, 8) and tables.min() >= 1 and tables.max() <= 255
+    assert result["bpp"] == problem.bits_per_pixel(tables)
+    assert result["distortion"] == pytest.approx(problem.distortion(tables))  # the incremental bookkeeping is right
+    with pytest.raises(ValueError, match="all of one size"):
+        search.TableProblem.of([crop, crop[:16]])
+    with pytest.raises(ValueError, match="distortion must be one of"):
+        search.search_tables(problem, 1.0, distortion="lpips")

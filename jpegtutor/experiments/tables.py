@@ -2,6 +2,8 @@
 
     python -m jpegtutor.experiments.tables train-qpsi [--profile cpu] [--steps N]   # runs/qpsi/qpsi.json
     python -m jpegtutor.experiments.tables ship-qpsi     # its lookup table into the package (tables/sets/qpsi.json)
+    python -m jpegtutor.experiments.tables search [--distortion mse|visibility] [--images 16]   # runs/tables/
+    python -m jpegtutor.experiments.tables ship-searched [--distortion mse|visibility]
     python -m jpegtutor.experiments.tables evaluate [--dataset kodak|live1] [--subsampling 420|444] [--methods a,b]
 
 ``evaluate`` writes real files of every table method on the dataset and measures them against
@@ -21,12 +23,12 @@ from ..files import write_json
 from ..tables import MOZJPEG_METHODS, SETS, qpsi
 from . import RESULTS, write_result
 
-__all__ = ["METHODS", "evaluate_tables", "main", "ship_qpsi", "train_qpsi"]
+__all__ = ["METHODS", "evaluate_tables", "main", "search", "ship_qpsi", "ship_searched", "train_qpsi"]
 
 RUNS = Path("runs/qpsi")
 WINDOWS = ((0.1, 0.6), (0.6, 1.5))
 REFERENCE = "libjpeg-optimized"
-METHODS = ("qpsi", "tables-jpegli", *MOZJPEG_METHODS)
+METHODS = ("qpsi", "tables-searched", "tables-searched-visibility", "tables-jpegli", *MOZJPEG_METHODS)
 
 
 def train_qpsi(profile: str = "cpu", steps: int | None = None, echo=print) -> dict:
@@ -40,6 +42,52 @@ def ship_qpsi(profile: str = "cpu", echo=print) -> Path:
     write_json(path, {**{k: v for k, v in card.items() if k != "last"}, "final_loss": card["last"],
                       "source": f"{RUNS / profile}/qpsi.json"})
     echo(f"shipped {len(card['tables'])} Q_psi table pairs to {path}")
+    return path
+
+
+SEARCH_LAMBDAS = (25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0)  # J = MSE + lam * bpp: 1.5 ... 0.1 bpp
+
+
+def search(distortion: str = "mse", images: int = 16, lambdas=SEARCH_LAMBDAS, subsampling: str = "4:2:0",
+           seed: int = 0, echo=print) -> dict:
+    """One table pair per lambda, searched on ``images`` training crops (a fixed random subset);
+    each lambda's result is kept in ``runs/tables/searched-<distortion>.json`` as it finishes, so
+    an interrupted run resumes where it stopped."""
+    import numpy as np
+
+    from ..datasets import image_paths
+    from ..image import read_image
+    from ..tables import search as table_search
+
+    out = Path("runs/tables") / f"searched-{distortion}.json"
+    done = json.loads(out.read_text()) if out.is_file() else {"points": []}
+    paths = image_paths("train")
+    chosen = sorted(np.random.default_rng(seed).choice(len(paths), images, replace=False).tolist())
+    problem = table_search.TableProblem.of([read_image(paths[i]) for i in chosen], subsampling)
+    card = {"distortion": distortion, "subsampling": subsampling, "images": [paths[i].name for i in chosen],
+            "seed": seed, "points": done["points"],
+            "command": f"python -m jpegtutor.experiments.tables search --distortion {distortion} --images {images}"}
+    for lam in lambdas:
+        if any(p["lambda"] == lam for p in card["points"]):
+            continue
+        result = table_search.search_tables(problem, lam, distortion=distortion)
+        card["points"].append({"lambda": lam, **{k: (v.tolist() if hasattr(v, "tolist") else v) for k, v in result.items()}})
+        card["points"].sort(key=lambda p: -p["lambda"])  # coarse (large lambda) to fine
+        write_json(out, card)
+        echo(f"lambda {lam:g}: {result['bpp']:.3f} bpp, D {result['distortion']:.2f} ({result['evaluations']} "
+             f"evaluations, {result['seconds']:.0f} s)")
+    return card
+
+
+def ship_searched(distortion: str = "mse", echo=print) -> Path:
+    """The searched pairs (coarse to fine) into ``tables/sets/tables-searched[-visibility].json``."""
+    card = json.loads((Path("runs/tables") / f"searched-{distortion}.json").read_text())
+    name = "tables-searched" if distortion == "mse" else f"tables-searched-{distortion}"
+    path = SETS / f"{name}.json"
+    write_json(path, {**{k: v for k, v in card.items() if k != "points"}, "tables": [p["tables"] for p in card["points"]],
+                      "lambdas": [p["lambda"] for p in card["points"]],
+                      "training": [{k: p[k] for k in ("bpp", "distortion", "evaluations", "seconds")} for p in card["points"]]})
+    echo(f"shipped {len(card['points'])} searched table pairs to {path}")
     return path
 
 
@@ -71,7 +119,9 @@ def evaluate_tables(dataset: str = "kodak", subsampling: str = "4:2:0", methods=
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m jpegtutor.experiments.tables", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["train-qpsi", "ship-qpsi", "evaluate"])
+    parser.add_argument("what", choices=["train-qpsi", "ship-qpsi", "search", "ship-searched", "evaluate"])
+    parser.add_argument("--distortion", default="mse", choices=("mse", "visibility"), help="search: what J measures")
+    parser.add_argument("--images", type=int, default=16, help="search: training crops")
     parser.add_argument("--profile", default="cpu", choices=sorted(qpsi.PROFILES))
     parser.add_argument("--steps", type=int)
     parser.add_argument("--dataset", default="kodak", choices=("kodak", "live1"))
@@ -83,6 +133,10 @@ def main(argv=None) -> int:
         train_qpsi(args.profile, args.steps)
     elif args.what == "ship-qpsi":
         ship_qpsi(args.profile)
+    elif args.what == "search":
+        search(args.distortion, args.images)
+    elif args.what == "ship-searched":
+        ship_searched(args.distortion)
     else:
         methods = tuple(args.methods.split(",")) if args.methods else METHODS
         evaluate_tables(args.dataset, ":".join(args.subsampling), methods, args.limit)

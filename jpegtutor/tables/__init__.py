@@ -3,6 +3,8 @@
 - :mod:`.published`: Annex K scaled by quality (libjpeg), mozjpeg's nine base sets, jpegli's tables,
   each read from where it is published.
 - :mod:`.qpsi`: JPNeO's learned quantization matrix Q_psi, a lookup table of learned tables.
+- :mod:`.search`: tables searched on real bits (coordinate descent on exact file sizes), for a
+  training set (a global pair per rate point) or for one image.
 
 :func:`encode_with_tables` writes any table pair into a real baseline file with libjpeg (through
 Pillow; our codec writes the same bytes).
@@ -106,9 +108,19 @@ def _lut_points(name: str) -> tuple:
     return tuple(range(1, len(json.loads(path.read_text())["tables"]) + 1)) if path.is_file() else (1, 2)
 
 
-registry.register_encoder(registry.Encoder(
-    "qpsi", "JPNeO's learned quantization matrix Q_psi (Han et al. 2025): a lookup table of learned tables, "
-    "index 1 (coarsest) to N (finest)", _lut_encoder("qpsi"),
-    {**_SETTINGS, "tables": "learned (Q_psi, trained at 4:2:0), one pair per index"}, point="index",
-    points=_lut_points("qpsi"), point_range=(1, max(_lut_points("qpsi"))),
-    missing=_lut_missing("qpsi", "python -m jpegtutor.experiments.tables train-qpsi, then ship-qpsi")))
+LOOKUP_METHODS = {  # method: (description, what its tables are, how to make them)
+    "qpsi": ("JPNeO's learned quantization matrix Q_psi (Han et al. 2025)", "learned (Q_psi, trained at 4:2:0)",
+             "python -m jpegtutor.experiments.tables train-qpsi, then ship-qpsi"),
+    "tables-searched": ("a global table pair searched on real bits for RGB MSE (coordinate descent)",
+                        "searched on the training crops at 4:2:0, MSE",
+                        "python -m jpegtutor.experiments.tables search --distortion mse"),
+    "tables-searched-visibility": ("a global table pair searched on real bits for a visibility-weighted error",
+                                   "searched on the training crops at 4:2:0, errors in Annex K visibility units",
+                                   "python -m jpegtutor.experiments.tables search --distortion visibility"),
+}
+
+for _name, (_description, _tables, _how) in LOOKUP_METHODS.items():
+    registry.register_encoder(registry.Encoder(
+        _name, _description + ": a lookup table of table pairs, index 1 (coarsest) to N (finest)", _lut_encoder(_name),
+        {**_SETTINGS, "tables": _tables + ", one pair per index"}, point="index", points=_lut_points(_name),
+        point_range=(1, max(_lut_points(_name))), missing=_lut_missing(_name, _how)))
