@@ -31,16 +31,20 @@ REFERENCE = "libjpeg-optimized"
 METHODS = ("qpsi", "tables-searched", "tables-searched-visibility", "tables-jpegli", *MOZJPEG_METHODS)
 
 
-def train_qpsi(profile: str = "cpu", steps: int | None = None, echo=print) -> dict:
-    return qpsi.train(RUNS / profile, profile, max_steps=steps, resume=True, echo=echo)
+def qpsi_run(profile: str = "cpu", rounding: str = "cubic") -> Path:
+    return RUNS / (profile if rounding == "cubic" else f"{profile}-{rounding}")
 
 
-def ship_qpsi(profile: str = "cpu", echo=print) -> Path:
+def train_qpsi(profile: str = "cpu", steps: int | None = None, rounding: str = "cubic", echo=print) -> dict:
+    return qpsi.train(qpsi_run(profile, rounding), profile, max_steps=steps, resume=True, rounding=rounding, echo=echo)
+
+
+def ship_qpsi(profile: str = "cpu", rounding: str = "cubic", echo=print) -> Path:
     """The trained lookup table (the network is dropped, as in the paper) into ``tables/sets/qpsi.json``."""
-    card = json.loads((RUNS / profile / "qpsi.json").read_text())
+    card = json.loads((qpsi_run(profile, rounding) / "qpsi.json").read_text())
     path = SETS / "qpsi.json"
     write_json(path, {**{k: v for k, v in card.items() if k != "last"}, "final_loss": card["last"],
-                      "source": f"{RUNS / profile}/qpsi.json"})
+                      "source": f"{qpsi_run(profile, rounding)}/qpsi.json"})
     echo(f"shipped {len(card['tables'])} Q_psi table pairs to {path}")
     return path
 
@@ -124,15 +128,17 @@ def main(argv=None) -> int:
     parser.add_argument("--images", type=int, default=16, help="search: training crops")
     parser.add_argument("--profile", default="cpu", choices=sorted(qpsi.PROFILES))
     parser.add_argument("--steps", type=int)
+    parser.add_argument("--rounding", default="cubic", choices=("cubic", "ste"),
+                        help="train-qpsi/ship-qpsi: the rounding surrogate (the paper's cubic, or straight-through)")
     parser.add_argument("--dataset", default="kodak", choices=("kodak", "live1"))
     parser.add_argument("--subsampling", default="420", choices=("420", "444"))
     parser.add_argument("--methods", help="comma-separated (default: every table method)")
     parser.add_argument("--limit", type=int)
     args = parser.parse_args(argv)
     if args.what == "train-qpsi":
-        train_qpsi(args.profile, args.steps)
+        train_qpsi(args.profile, args.steps, args.rounding)
     elif args.what == "ship-qpsi":
-        ship_qpsi(args.profile)
+        ship_qpsi(args.profile, args.rounding)
     elif args.what == "search":
         search(args.distortion, args.images)
     elif args.what == "ship-searched":

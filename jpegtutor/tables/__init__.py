@@ -18,7 +18,7 @@ import numpy as np
 
 from ..jpeg import quant
 
-__all__ = ["encode_with_tables"]
+__all__ = ["encode_with_tables", "lookup_table", "per_image_tables"]
 
 _PILLOW_SUBSAMPLING = {"4:4:4": 0, "4:2:2": 1, "4:2:0": 2}
 
@@ -124,3 +124,29 @@ for _name, (_description, _tables, _how) in LOOKUP_METHODS.items():
         _name, _description + ": a lookup table of table pairs, index 1 (coarsest) to N (finest)", _lut_encoder(_name),
         {**_SETTINGS, "tables": _tables + ", one pair per index"}, point="index", points=_lut_points(_name),
         point_range=(1, max(_lut_points(_name))), missing=_lut_missing(_name, _how)))
+
+
+def per_image_tables(image: np.ndarray, lam: float, subsampling: str = "4:2:0", sweeps: int = 1) -> np.ndarray:
+    """The table pair searched for this one image at multiplier ``lam`` (:func:`.search.search_tables`,
+    ``J = MSE + lam bpp``), started from the shipped global searched pair of that ``lam`` where there
+    is one: ``(2, 8, 8)`` int32. Tens of seconds for a Kodak image on one CPU core."""
+    from .search import TableProblem, search_tables
+
+    start = None
+    if (SETS / "tables-searched.json").is_file():
+        card = lookup_table("tables-searched")
+        matches = [i for i, v in enumerate(card["lambdas"]) if abs(v - float(lam)) < 1e-9]
+        start = np.asarray(card["tables"][matches[0]]) if matches else None
+    return search_tables(TableProblem.of(image, subsampling), float(lam), start=start, sweeps=sweeps)["tables"]
+
+
+def _per_image_points() -> tuple:
+    path = SETS / "tables-searched.json"
+    return tuple(sorted(json.loads(path.read_text())["lambdas"])) if path.is_file() else (25.0, 3200.0)
+
+
+registry.register_encoder(registry.Encoder(
+    "tables-per-image", "a table pair searched on real bits for each image (MSE), from the global searched pair",
+    lambda image, lam, s: encode_with_tables(image, per_image_tables(image, lam, s), s),
+    {**_SETTINGS, "tables": "searched per image (one coordinate-descent sweep, MSE)"}, kind="coefficient-editor",
+    takes_pixels=True, point="lambda", points=_per_image_points(), point_range=(1e-3, 1e6)))

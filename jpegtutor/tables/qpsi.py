@@ -109,9 +109,13 @@ def distinct_tables(tables: np.ndarray, lambdas) -> tuple[np.ndarray, list]:
 
 
 def train(out, profile: str = "cpu", max_steps: int | None = None, seed: int = 0, resume: bool = False,
-          lambdas=LAMBDAS, subsampling: str = "4:2:0", echo=print, overwrite: bool = False) -> dict:
+          lambdas=LAMBDAS, subsampling: str = "4:2:0", rounding: str = "cubic", echo=print,
+          overwrite: bool = False) -> dict:
     """Train the bank in ``out/`` and write ``out/qpsi.json``: the distinct integer tables (the
-    lookup table, coarse to fine), the lambdas that gave each, steps and seconds."""
+    lookup table, coarse to fine), the lambdas that gave each, steps and seconds. ``rounding``:
+    the coefficient rounding's surrogate, ``"cubic"`` (the paper's, smooth mode) or ``"ste"``
+    (straight-through, exact mode: the forward pass is the real file's)."""
+    mode = "exact" if rounding == "ste" else "smooth"
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {profile!r}")
     settings = dict(PROFILES[profile])
@@ -122,17 +126,19 @@ def train(out, profile: str = "cpu", max_steps: int | None = None, seed: int = 0
     seed_everything(seed)
     bank = QPsiBank(lambdas, seed)
     config = TrainConfig(**settings, model="qpsi", options={"lambdas": list(bank.lambdas.tolist()),
-                                                              "subsampling": subsampling}, max_steps=steps, lr=lr,
+                                                              "subsampling": subsampling, "rounding": rounding},
+                         max_steps=steps, lr=lr,
                          seed=seed, warmup=min(20, steps // 10 + 1), grad_clip=0.0,
                          checkpoint_every=max(1, min(100, steps)))
     t0 = time.perf_counter()
-    last = Trainer(bank, QPsiLoss(subsampling), config, out, resume=resume and out.is_dir(), echo=echo,
+    last = Trainer(bank, QPsiLoss(subsampling, rounding, mode), config, out, resume=resume and out.is_dir(), echo=echo,
                    overwrite=overwrite).run()
     bank.load_state_dict(torch.load(out / "final.pt", map_location="cpu", weights_only=True))
     lut, groups = distinct_tables(integer_tables(bank), bank.lambdas.tolist())
-    card = {"model": "qpsi", "profile": profile, "subsampling": subsampling, "steps": steps, "lr": lr,
+    card = {"model": "qpsi", "profile": profile, "subsampling": subsampling, "rounding": rounding, "mode": mode,
+            "steps": steps, "lr": lr,
             "settings": settings, "seed": seed, "seconds": round(time.perf_counter() - t0, 1), "last": last,
             "tables": lut.tolist(), "lambdas": groups, "torch": torch.__version__,
-            "command": f"python -m jpegtutor.experiments.tables train-qpsi --profile {profile}"}
+            "command": f"python -m jpegtutor.experiments.tables train-qpsi --profile {profile} --rounding {rounding}"}
     write_json(out / "qpsi.json", card)
     return card
