@@ -17,6 +17,8 @@ import argparse
 import json
 from pathlib import Path
 
+import numpy as np
+
 from .. import registry
 from ..eval import compare, evaluate
 from ..files import write_json
@@ -28,7 +30,7 @@ __all__ = ["METHODS", "evaluate_tables", "main", "search", "ship_qpsi", "ship_se
 RUNS = Path("runs/qpsi")
 WINDOWS = ((0.1, 0.6), (0.6, 1.5))
 REFERENCE = "libjpeg-optimized"
-METHODS = ("qpsi", "tables-searched", "tables-searched-visibility", "tables-jpegli", *MOZJPEG_METHODS)
+METHODS = ("qpsi", "qpsi-ste", "tables-searched", "tables-searched-visibility", "tables-jpegli", *MOZJPEG_METHODS)
 
 
 def qpsi_run(profile: str = "cpu", rounding: str = "cubic") -> Path:
@@ -39,13 +41,46 @@ def train_qpsi(profile: str = "cpu", steps: int | None = None, rounding: str = "
     return qpsi.train(qpsi_run(profile, rounding), profile, max_steps=steps, resume=True, rounding=rounding, echo=echo)
 
 
+def training_problem(images: int = 16, seed: int = 0, subsampling: str = "4:2:0"):
+    """``(TableProblem, names)`` of a fixed random subset of the training crops (never Kodak or LIVE1)."""
+    import numpy as np
+
+    from ..datasets import image_paths
+    from ..image import read_image
+    from ..tables import search as table_search
+
+    paths = image_paths("train")
+    chosen = sorted(np.random.default_rng(seed).choice(len(paths), images, replace=False).tolist())
+    return (table_search.TableProblem.of([read_image(paths[i]) for i in chosen], subsampling),
+            [paths[i].name for i in chosen])
+
+
+LUT_BPP = (0.05, 4.0)  # a lookup table keeps the pairs within this rate on the training crops ...
+LUT_STEP = 1.05  # ... each at least 5 % more bits than the one before
+
+
 def ship_qpsi(profile: str = "cpu", rounding: str = "cubic", echo=print) -> Path:
-    """The trained lookup table (the network is dropped, as in the paper) into ``tables/sets/qpsi.json``."""
+    """The trained tables (the network is dropped, as in the paper) as a lookup table in
+    ``tables/sets/qpsi[-<rounding>].json``. Of the distinct integer pairs it keeps those whose
+    rate on the training crops lies in :data:`LUT_BPP`, thinned so that each entry costs at least
+    :data:`LUT_STEP` times the bits of the one before (the paper keeps its 17 distinct pairs; ours
+    differ by single entries at the extremes, where lambda saturates every step at 1 or 255)."""
     card = json.loads((qpsi_run(profile, rounding) / "qpsi.json").read_text())
-    path = SETS / "qpsi.json"
-    write_json(path, {**{k: v for k, v in card.items() if k != "last"}, "final_loss": card["last"],
-                      "source": f"{qpsi_run(profile, rounding)}/qpsi.json"})
-    echo(f"shipped {len(card['tables'])} Q_psi table pairs to {path}")
+    problem, names = training_problem(subsampling=card["subsampling"])
+    kept, last = [], 0.0
+    for tables, lambdas in zip(card["tables"], card["lambdas"]):  # coarse to fine
+        bpp = problem.bits_per_pixel(np.asarray(tables))
+        if LUT_BPP[0] <= bpp <= LUT_BPP[1] and bpp >= last * LUT_STEP:
+            kept.append({"tables": tables, "lambdas": lambdas, "train_bpp": round(bpp, 4)})
+            last = bpp
+    name = "qpsi" if rounding == "cubic" else f"qpsi-{rounding}"
+    path = SETS / f"{name}.json"
+    write_json(path, {**{k: v for k, v in card.items() if k not in ("last", "tables", "lambdas")},
+                      "final_loss": card["last"], "source": f"{qpsi_run(profile, rounding)}/qpsi.json",
+                      "distinct_pairs": len(card["tables"]), "tables": [k["tables"] for k in kept],
+                      "lambdas": [k["lambdas"] for k in kept], "train_bpp": [k["train_bpp"] for k in kept],
+                      "train_images": names, "lut_rule": {"bpp": list(LUT_BPP), "step": LUT_STEP}})
+    echo(f"shipped {len(kept)} of {len(card['tables'])} distinct Q_psi table pairs to {path}")
     return path
 
 
@@ -57,18 +92,12 @@ def search(distortion: str = "mse", images: int = 16, lambdas=SEARCH_LAMBDAS, su
     """One table pair per lambda, searched on ``images`` training crops (a fixed random subset);
     each lambda's result is kept in ``runs/tables/searched-<distortion>.json`` as it finishes, so
     an interrupted run resumes where it stopped."""
-    import numpy as np
-
-    from ..datasets import image_paths
-    from ..image import read_image
     from ..tables import search as table_search
 
     out = Path("runs/tables") / f"searched-{distortion}.json"
     done = json.loads(out.read_text()) if out.is_file() else {"points": []}
-    paths = image_paths("train")
-    chosen = sorted(np.random.default_rng(seed).choice(len(paths), images, replace=False).tolist())
-    problem = table_search.TableProblem.of([read_image(paths[i]) for i in chosen], subsampling)
-    card = {"distortion": distortion, "subsampling": subsampling, "images": [paths[i].name for i in chosen],
+    problem, names = training_problem(images, seed, subsampling)
+    card = {"distortion": distortion, "subsampling": subsampling, "images": names,
             "seed": seed, "points": done["points"],
             "command": f"python -m jpegtutor.experiments.tables search --distortion {distortion} --images {images}"}
     for lam in lambdas:

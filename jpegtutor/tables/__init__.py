@@ -111,6 +111,9 @@ def _lut_points(name: str) -> tuple:
 LOOKUP_METHODS = {  # method: (description, what its tables are, how to make them)
     "qpsi": ("JPNeO's learned quantization matrix Q_psi (Han et al. 2025)", "learned (Q_psi, trained at 4:2:0)",
              "python -m jpegtutor.experiments.tables train-qpsi, then ship-qpsi"),
+    "qpsi-ste": ("Q_psi trained with straight-through rounding instead of the paper's cubic surrogate",
+                 "learned (Q_psi, straight-through rounding, trained at 4:2:0)",
+                 "python -m jpegtutor.experiments.tables train-qpsi --rounding ste, then ship-qpsi --rounding ste"),
     "tables-searched": ("a global table pair searched on real bits for RGB MSE (coordinate descent)",
                         "searched on the training crops at 4:2:0, MSE",
                         "python -m jpegtutor.experiments.tables search --distortion mse"),
