@@ -138,3 +138,14 @@ def test_search_counts_real_bits_and_lowers_its_cost(image):
         search.TableProblem.of([crop, crop[:16]])
     with pytest.raises(ValueError, match="distortion must be one of"):
         search.search_tables(problem, 1.0, distortion="lpips")
+
+
+def test_per_image_tables_method_writes_the_searched_pair(image):
+    from jpegtutor.tables import per_image_tables
+
+    crop = image[:32, :32].copy()
+    spec = registry.get_encoder("tables-per-image")
+    lam = spec.points[0]
+    data = spec.encode(crop, lam, "4:4:4")
+    assert np.array_equal(published.tables_of_file(data), per_image_tables(crop, lam, "4:4:4"))
+    assert Image.open(io.BytesIO(data)).layer[0][1:3] == (1, 1)  # 4:4:4 as asked
