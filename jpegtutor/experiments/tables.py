@@ -143,6 +143,11 @@ def evaluate_tables(dataset: str = "kodak", subsampling: str = "4:2:0", methods=
         write_result(f"tables/{method}_{dataset}_{tag}.json", result, echo=echo)
         rows.append({"method": method, "points": result["points"], "against": result.get("against", {})})
         echo(f"{method}: {json.dumps(result.get('against', {}).get(REFERENCE, {}).get('all'))}")
+    summary = RESULTS / f"tables/summary_{dataset}_{tag}.json"
+    if summary.is_file() and limit is None:  # a run for some methods keeps the rows of the others
+        done = {row["method"] for row in rows}
+        rows = [row for row in json.loads(summary.read_text())["rows"] if row["method"] not in done] + rows
+    rows.sort(key=lambda row: METHODS.index(row["method"]) if row["method"] in METHODS else len(METHODS))
     out = {"dataset": dataset, "subsampling": subsampling, "reference": REFERENCE, "rows": rows,
            "windows": [list(w) for w in WINDOWS]}
     write_result(f"tables/summary_{dataset}_{tag}.json", out, echo=echo)
