@@ -84,16 +84,19 @@ def ship_qpsi(profile: str = "cpu", rounding: str = "cubic", echo=print) -> Path
     return path
 
 
-SEARCH_LAMBDAS = (25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0)  # J = MSE + lam * bpp: 1.5 ... 0.1 bpp
+# J = D + lam * bpp, per distortion: lambdas that span about 0.1-1.6 bpp on the training crops
+SEARCH_LAMBDAS = {"mse": (12.5, 25.0, 50.0, 100.0, 200.0, 400.0, 800.0, 1600.0, 3200.0),
+                  "visibility": (1.5, 3.0, 6.0, 12.0, 25.0, 50.0, 100.0, 200.0)}
 
 
-def search(distortion: str = "mse", images: int = 16, lambdas=SEARCH_LAMBDAS, subsampling: str = "4:2:0",
+def search(distortion: str = "mse", images: int = 16, lambdas=None, subsampling: str = "4:2:0",
            seed: int = 0, echo=print) -> dict:
     """One table pair per lambda, searched on ``images`` training crops (a fixed random subset);
     each lambda's result is kept in ``runs/tables/searched-<distortion>.json`` as it finishes, so
     an interrupted run resumes where it stopped."""
     from ..tables import search as table_search
 
+    lambdas = SEARCH_LAMBDAS[distortion] if lambdas is None else lambdas
     out = Path("runs/tables") / f"searched-{distortion}.json"
     done = json.loads(out.read_text()) if out.is_file() else {"points": []}
     problem, names = training_problem(images, seed, subsampling)
