@@ -63,22 +63,26 @@ def ship_qpsi(profile: str = "cpu", rounding: str = "cubic", echo=print) -> Path
     """The trained tables (the network is dropped, as in the paper) as a lookup table in
     ``tables/sets/qpsi[-<rounding>].json``. Of the distinct integer pairs it keeps those whose
     rate on the training crops lies in :data:`LUT_BPP`, thinned so that each entry costs at least
-    :data:`LUT_STEP` times the bits of the one before (the paper keeps its 17 distinct pairs; ours
-    differ by single entries at the extremes, where lambda saturates every step at 1 or 255)."""
+    :data:`LUT_STEP` times the bits of the one before and has a lower MSE on those crops (an index
+    that buys more bits must buy quality, as a quality setting does; the paper keeps its 17
+    distinct pairs, ours differ by single entries at the extremes, where lambda saturates every
+    step at 1 or 255)."""
     card = json.loads((qpsi_run(profile, rounding) / "qpsi.json").read_text())
     problem, names = training_problem(subsampling=card["subsampling"])
-    kept, last = [], 0.0
+    kept, last, last_error = [], 0.0, float("inf")
     for tables, lambdas in zip(card["tables"], card["lambdas"]):  # coarse to fine
-        bpp = problem.bits_per_pixel(np.asarray(tables))
-        if LUT_BPP[0] <= bpp <= LUT_BPP[1] and bpp >= last * LUT_STEP:
-            kept.append({"tables": tables, "lambdas": lambdas, "train_bpp": round(bpp, 4)})
-            last = bpp
+        bpp, error = problem.bits_per_pixel(np.asarray(tables)), problem.distortion(np.asarray(tables))
+        if LUT_BPP[0] <= bpp <= LUT_BPP[1] and bpp >= last * LUT_STEP and error < last_error:
+            kept.append({"tables": tables, "lambdas": lambdas, "train_bpp": round(bpp, 4),
+                         "train_mse": round(error, 3)})
+            last, last_error = bpp, error
     name = "qpsi" if rounding == "cubic" else f"qpsi-{rounding}"
     path = SETS / f"{name}.json"
     write_json(path, {**{k: v for k, v in card.items() if k not in ("last", "tables", "lambdas")},
                       "final_loss": card["last"], "source": f"{qpsi_run(profile, rounding)}/qpsi.json",
                       "distinct_pairs": len(card["tables"]), "tables": [k["tables"] for k in kept],
                       "lambdas": [k["lambdas"] for k in kept], "train_bpp": [k["train_bpp"] for k in kept],
+                      "train_mse": [k["train_mse"] for k in kept],
                       "train_images": names, "lut_rule": {"bpp": list(LUT_BPP), "step": LUT_STEP}})
     echo(f"shipped {len(kept)} of {len(card['tables'])} distinct Q_psi table pairs to {path}")
     return path
