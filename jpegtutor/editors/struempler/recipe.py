@@ -27,7 +27,7 @@ from .model import StruemplerModel, file_tables, trainable_state
 
 __all__ = ["LAMBDAS", "OPTIONS", "PROFILES", "RATES", "StruemplerLoss", "build", "checkpoint_name", "refine", "train"]
 
-LAMBDAS = (0.03, 0.1, 0.2, 0.3, 1.0, 3.0)  # the operating points: one model each (our MSE is on the 0-255 scale)
+LAMBDAS = (0.01, 0.03, 0.1, 0.2, 0.3, 1.0, 3.0)  # the operating points: one model each (our MSE is on the 0-255 scale)
 OPTIONS = {"alpha": 10.0, "beta": 1.0, "gamma": 500.0, "rounding": "cubic", "mode": "smooth", "attention": True,
            "tables": True, "train_vgg": False, "table_step": 0.5, "lambdas": LAMBDAS, "rate": "regularizer",
            "rate_weight": 10.0}
