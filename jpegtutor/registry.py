@@ -186,6 +186,10 @@ class Method:
         self.encoder = ENCODERS[encoder_name]
         if self.editor is not None and self.encoder.kind != "encoder" and not self.encoder.takes_pixels:
             raise ValueError(f"{encoder_name!r} is a {self.encoder.kind}, not an encoder a pixel editor can hand its output to")
+        if self.editor is not None and self.editor.point != self.encoder.point:
+            a = lambda word: ("an " if word[0] in "aeiou" else "a ") + word  # noqa: E731
+            raise ValueError(f"{self.editor.name}'s operating point is {a(self.editor.point)}, {encoder_name}'s is "
+                             f"{a(self.encoder.point)}: one operating point cannot serve both")
         if checkpoint is not None and self.editor is None:
             raise ValueError(f"method {name!r} has no weights: --checkpoint applies to pixel editors ({sorted(EDITORS)})")
         problem = self.encoder.missing()

@@ -102,7 +102,8 @@ def test_eval_save_files_rows(name, image, checkpoints, tmp_path):
         assert Image.open(path).format == "JPEG" and 5 < row["psnr_db"] < 80
 
 
-@pytest.mark.parametrize("encoder", [n for n in NAMES if n in registry.ENCODERS and registry.ENCODERS[n].kind == "encoder"])
+@pytest.mark.parametrize("encoder", [n for n in NAMES if n in registry.ENCODERS and registry.ENCODERS[n].kind == "encoder"
+                                     and registry.ENCODERS[n].point == "quality"])
 def test_a_pixel_editor_hands_its_output_to_any_encoder(encoder, image):
     if registry.get_encoder(encoder).missing():
         pytest.skip(registry.get_encoder(encoder).missing())
@@ -124,6 +125,8 @@ def test_unknown_and_unavailable_methods_say_what_there_is(monkeypatch):
     with pytest.raises(ValueError, match="not an encoder"):
         monkeypatch.setitem(registry.ENCODERS, "coef", registry.Encoder("coef", "x", lambda *a: b"", kind="coefficient-editor"))
         registry.get_method("talebi+coef")
+    with pytest.raises(ValueError, match="talebi's operating point is a quality, qpsi's is an index"):
+        registry.get_method("talebi+qpsi")  # an editor conditioned on quality cannot share an index point
     trellis = registry.get_method("talebi+trellis")  # a coefficient editor that reads pixels takes an edited image
     assert trellis.kind == "pixel-editor" and trellis.encoder.name == "trellis"
     monkeypatch.setitem(registry.ENCODERS, "gone", registry.Encoder("gone", "x", lambda *a: b"", missing=lambda: "pip install gone"))
