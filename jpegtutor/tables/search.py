@@ -83,17 +83,20 @@ class TableProblem:
                                    [0, 1, 1], self.sampling, [1, 2, 3])
         return exact_rate(coefs, optimize=True).file_bytes * 8.0 / self.pixels
 
+    def frequency_error(self, component: int, v: int, u: int, step, distortion: str = "mse"):
+        """The weighted squared error per pixel of frequency ``(v, u)`` of ``component`` quantized with
+        ``step`` (a number, or ``(8, 8)`` steps for every frequency at once)."""
+        d = self.dcts[component][..., v, u]
+        level = quant.quantize_libjpeg(d, step)
+        error = ((d / 8.0 - level * step) ** 2).sum(axis=(0, 1)) * self.weights[component]  # orthonormal DCT domain
+        if distortion == "visibility":  # in units of the Annex K quality-50 step of that frequency
+            error = error / (quant.tables_for_quality(50)[min(component, 1)][v, u] / 16.0) ** 2
+        return error / self.pixels
+
     def squared_errors(self, tables: np.ndarray, distortion: str = "mse") -> np.ndarray:
         """``(3, 8, 8)``: per component and frequency, the weighted squared error summed over blocks, per pixel."""
-        out = np.zeros((3, 8, 8))
-        for c, d in enumerate(self.dcts):
-            table = tables[min(c, 1)]
-            level = quant.quantize_libjpeg(d, table)
-            error = (d / 8.0 - level * table) ** 2  # orthonormal DCT domain
-            out[c] = error.sum(axis=(0, 1)) * self.weights[c]
-            if distortion == "visibility":
-                out[c] /= (quant.tables_for_quality(50)[min(c, 1)] / 16.0) ** 2
-        return out / self.pixels
+        every = (slice(None), slice(None))
+        return np.stack([self.frequency_error(c, *every, tables[min(c, 1)], distortion) for c in range(len(self.dcts))])
 
     def distortion(self, tables: np.ndarray, distortion: str = "mse") -> float:
         return float(self.squared_errors(tables, distortion).sum())
@@ -145,12 +148,7 @@ def search_tables(problem: TableProblem, lam: float, start=None, distortion: str
                 trial_errors = errors.copy()
                 components = [0] if t == 0 else [1, 2]
                 for c in components:  # only this frequency of these components changes
-                    d = problem.dcts[c][..., v, u]
-                    level = quant.quantize_libjpeg(d, value)
-                    e = ((d / 8.0 - level * value) ** 2).sum() * problem.weights[c] / problem.pixels
-                    if distortion == "visibility":
-                        e /= (quant.tables_for_quality(50)[t][v, u] / 16.0) ** 2
-                    trial_errors[c, v, u] = e
+                    trial_errors[c, v, u] = problem.frequency_error(c, v, u, value, distortion)
                 trial_bpp = problem.bits_per_pixel(trial)
                 evaluations += 1
                 trial_cost = trial_errors.sum() + lam * trial_bpp
