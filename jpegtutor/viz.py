@@ -1,4 +1,4 @@
-"""Figure style and the image grids the chapters use.
+"""Figure style, the image grids and the tables the chapters use.
 
 Figures are PNG (SVG output changes on every run and breaks notebook validation). Every function
 returns the matplotlib ``Figure``; notebooks end the cell with ``plt.show()``.
@@ -11,7 +11,7 @@ from typing import Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-__all__ = ["log_ticks", "setup", "show_images"]
+__all__ = ["Table", "log_ticks", "setup", "show_images"]
 
 
 def setup(dpi: int = 96) -> None:
@@ -79,3 +79,54 @@ def log_ticks(ax, ticks: Sequence[float], axis: str = "x") -> None:
     target.set_major_locator(mticker.FixedLocator(ticks))
     target.set_major_formatter(mticker.FixedFormatter([f"{t:g}" for t in ticks]))
     target.set_minor_formatter(mticker.NullFormatter())
+
+
+class Table:
+    """A table a notebook shows as HTML (it fits the page on the website, where a wide text table
+    wraps) and prints as aligned text. ``columns``: the column names; ``groups``: optional
+    ``(name, n)`` pairs above them, each spanning ``n`` columns; ``rows``: lists of cells, floats
+    shown with ``fmt``, ``None`` as ``n/a``, anything else as ``str``."""
+
+    def __init__(self, columns, rows, groups=None, fmt: str = "{:+.1f}", caption: str = ""):
+        self.columns, self.rows, self.groups = list(columns), [list(r) for r in rows], list(groups or [])
+        self.fmt, self.caption = fmt, caption
+        if self.groups and sum(n for _, n in self.groups) != len(self.columns):
+            raise ValueError(f"the groups span {sum(n for _, n in self.groups)} columns, the table has {len(self.columns)}")
+
+    def _text(self, cell) -> str:
+        if isinstance(cell, float):
+            return self.fmt.format(cell)
+        return "n/a" if cell is None else str(cell)
+
+    def _repr_html_(self) -> str:
+        from html import escape
+
+        head = ""
+        if self.groups:
+            head += "<tr>" + "".join(f'<th colspan="{n}">{escape(str(g))}</th>' for g, n in self.groups) + "</tr>"
+        head += "<tr>" + "".join(f"<th>{escape(str(c))}</th>" for c in self.columns) + "</tr>"
+        body = "".join("<tr>" + "".join(f"<td>{escape(self._text(c))}</td>" for c in row) + "</tr>" for row in self.rows)
+        caption = f"<caption>{escape(self.caption)}</caption>" if self.caption else ""
+        return f'<table class="jpegtutor-table">{caption}<thead>{head}</thead><tbody>{body}</tbody></table>'
+
+    def __repr__(self) -> str:
+        texts = [[self._text(c) for c in row] for row in self.rows]
+        widths = [max([len(str(name))] + [len(r[i]) for r in texts if i < len(r)]) for i, name in enumerate(self.columns)]
+        start = 0
+        for name, n in self.groups:  # a group name wider than its columns widens the last of them
+            need = len(str(name)) - (sum(widths[start:start + n]) + 2 * (n - 1))
+            widths[start + n - 1] += max(0, need)
+            start += n
+
+        def line(cells):
+            return "  ".join(t.ljust(widths[i]) if i == 0 else t.rjust(widths[i]) for i, t in enumerate(cells))
+
+        lines = [self.caption] if self.caption else []
+        if self.groups:
+            start, cells = 0, []
+            for name, n in self.groups:
+                cells.append(str(name).center(sum(widths[start:start + n]) + 2 * (n - 1)))
+                start += n
+            lines.append("  ".join(cells))
+        lines += [line([str(c) for c in self.columns])] + [line(r) for r in texts]
+        return "\n".join(lines)

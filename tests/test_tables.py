@@ -149,3 +149,40 @@ def test_per_image_tables_method_writes_the_searched_pair(image):
     data = spec.encode(crop, lam, "4:4:4")
     assert np.array_equal(published.tables_of_file(data), per_image_tables(crop, lam, "4:4:4"))
     assert Image.open(io.BytesIO(data)).layer[0][1:3] == (1, 1)  # 4:4:4 as asked
+
+
+def test_table_predictor_starts_at_the_global_pair_and_stays_in_range(image):
+    from jpegtutor.tables import predict, searched_pair
+
+    features = predict.image_features(image, 100.0, "4:2:0")
+    assert features.shape == (predict.FEATURES,) and np.isfinite(features).all()
+    assert features[-1] == pytest.approx(np.log(100.0))
+    flat = image.copy()
+    flat[:] = 128
+    assert np.allclose(predict.image_features(flat, 100.0)[1:64], 0)  # no AC energy in a flat image
+    model = predict.TablePredictor(8)
+    glob = searched_pair(100.0)
+    assert np.array_equal(predict.predicted_tables(image, 100.0, model=model, global_tables=glob), glob)  # untrained
+    x = torch.from_numpy(np.stack([features, features]))
+    out = model(x)
+    assert out.shape == (2, 2, 8, 8)
+    out.sum().backward()
+    assert model.net[-1].weight.grad.abs().sum() > 0  # the last layer learns although it starts at zero
+    with torch.no_grad():
+        model.net[-1].bias.fill_(10.0)  # exp(10) * entry: clipped to the baseline maximum
+    assert predict.predicted_tables(image, 100.0, model=model, global_tables=glob).max() == 255
+    assert np.array_equal(predict.table_log_ratio(glob * 2, glob), np.full((2, 8, 8), np.log(2), np.float32))
+    with pytest.raises(ValueError, match="no global searched tables for lambda 7"):
+        searched_pair(7.0)
+
+
+def test_predicted_tables_method_writes_the_predicted_pair(image):
+    from jpegtutor.tables import predicted_tables
+
+    spec = registry.get_encoder("tables-predicted")
+    if spec.missing():
+        pytest.skip(spec.missing())
+    crop = image[:48, :64].copy()
+    lam = spec.points[2]
+    data = spec.encode(crop, lam, "4:2:0")
+    assert np.array_equal(published.tables_of_file(data), predicted_tables(crop, lam, "4:2:0"))

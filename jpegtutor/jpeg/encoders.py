@@ -35,7 +35,7 @@ from . import rdo
 from .codec import normalize_subsampling, read_coefficients, write_coefficients
 from .reference import SUBSAMPLINGS, pillow_decode
 
-__all__ = ["jpegli_encode", "libjpeg_encode", "mozjpeg_encode"]
+__all__ = ["jpegli_encode", "jpegli_missing", "libjpeg_encode", "mozjpeg_encode", "mozjpeg_missing"]
 
 _SAMPLING = {"4:4:4": ((1, 1), (1, 1), (1, 1)), "4:2:2": ((2, 1), (1, 1), (1, 1)), "4:2:0": ((2, 2), (1, 1), (1, 1))}
 MOZJPEG_VERSION = "mozjpeg403"
@@ -64,7 +64,8 @@ def _jpeglib():
     return jpeglib
 
 
-def _mozjpeg_missing() -> str | None:
+def mozjpeg_missing() -> str | None:
+    """Why mozjpeg (bundled with jpeglib) cannot run here, or ``None`` when it can."""
     jpeglib = _jpeglib()
     if jpeglib is None:
         return "the jpeglib package is not installed (pip install \"jpegtutor[encoders]\")"
@@ -76,7 +77,7 @@ def _mozjpeg_missing() -> str | None:
 def mozjpeg_encode(image: np.ndarray, quality: int, subsampling: str = "4:2:0") -> bytes:
     """mozjpeg 4.0.3 (bundled by ``jpeglib``) with its default settings at ``quality`` 1-100."""
     quality, subsampling = _checked(image, quality, subsampling)
-    problem = _mozjpeg_missing()
+    problem = mozjpeg_missing()
     if problem:
         raise RuntimeError(f"mozjpeg is not available: {problem}")
     jpeglib = _jpeglib()
@@ -96,7 +97,8 @@ def mozjpeg_encode(image: np.ndarray, quality: int, subsampling: str = "4:2:0") 
             jpeglib.version.set(previous)
 
 
-def _jpegli_missing() -> str | None:
+def jpegli_missing() -> str | None:
+    """Why jpegli (pyjpegli) cannot run here, or ``None`` when it can."""
     try:
         import pyjpegli  # noqa: F401
     except ImportError:
@@ -110,7 +112,7 @@ def jpegli_encode(image: np.ndarray, quality: int, subsampling: str = "4:2:0", o
     quality, subsampling = _checked(image, quality, subsampling)
     if subsampling != "4:2:0":
         raise ValueError(f"jpegli through pyjpegli writes 4:2:0 only, not {subsampling}")
-    problem = _jpegli_missing()
+    problem = jpegli_missing()
     if problem:
         raise RuntimeError(f"jpegli is not available: {problem}")
     import pyjpegli
@@ -138,17 +140,17 @@ registry.register_encoder(registry.Encoder(
     "mozjpeg", "mozjpeg 4.0.3 (bundled by jpeglib), default settings",
     mozjpeg_encode, {"library": "mozjpeg 4.0.3 via jpeglib", "huffman": "optimized", "progressive": True,
                      "trellis": True, "tables": "mozjpeg's default set (ImageMagick tables) scaled by quality"},
-    missing=_mozjpeg_missing))
+    missing=mozjpeg_missing))
 registry.register_encoder(registry.Encoder(
     "jpegli", "jpegli via pyjpegli, quality only: 4:2:0 sequential, the Huffman tables it writes",
     jpegli_encode, {"library": "jpegli via pyjpegli", "huffman": "as written by jpegli", "progressive": False,
                     "tables": "jpegli's (adaptive quantization)"},
-    subsamplings=("4:2:0",), missing=_jpegli_missing))
+    subsamplings=("4:2:0",), missing=jpegli_missing))
 registry.register_encoder(registry.Encoder(
     "jpegli-optimized", "jpegli via pyjpegli, its coefficients rewritten with optimized Huffman tables (lossless)",
     lambda image, q, s: jpegli_encode(image, q, s, optimize=True),
     {"library": "jpegli via pyjpegli + jpegtutor.jpeg.write_coefficients", "huffman": "optimized", "progressive": False,
-     "tables": "jpegli's (adaptive quantization)"}, subsamplings=("4:2:0",), missing=_jpegli_missing))
+     "tables": "jpegli's (adaptive quantization)"}, subsamplings=("4:2:0",), missing=jpegli_missing))
 registry.register_decoder(registry.Decoder("libjpeg", "libjpeg-turbo via Pillow", pillow_decode))
 
 _RDO = {"library": "jpegtutor.jpeg.rdo (our codec)", "huffman": "optimized", "progressive": False,

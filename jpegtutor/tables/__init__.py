@@ -5,6 +5,7 @@
 - :mod:`.qpsi`: JPNeO's learned quantization matrix Q_psi, a lookup table of learned tables.
 - :mod:`.search`: tables searched on real bits (coordinate descent on exact file sizes), for a
   training set (a global pair per rate point) or for one image.
+- :mod:`.predict`: a small network that predicts an image's own pair (the per-image search distilled).
 
 :func:`encode_with_tables` writes any table pair into a real baseline file with libjpeg (through
 Pillow; our codec writes the same bytes).
@@ -18,7 +19,7 @@ import numpy as np
 
 from ..jpeg import quant
 
-__all__ = ["encode_with_tables", "lookup_table", "per_image_tables"]
+__all__ = ["encode_with_tables", "lookup_table", "per_image_tables", "predicted_tables", "searched_pair"]
 
 _PILLOW_SUBSAMPLING = {"4:4:4": 0, "4:2:2": 1, "4:2:0": 2}
 
@@ -48,7 +49,7 @@ import json  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 from .. import registry  # noqa: E402
-from ..jpeg.encoders import _jpegli_missing, _mozjpeg_missing  # noqa: E402
+from ..jpeg.encoders import jpegli_missing, mozjpeg_missing  # noqa: E402
 from . import published  # noqa: E402
 
 SETS = Path(__file__).parent / "sets"  # shipped lookup tables of learned or searched tables (JSON)
@@ -61,7 +62,7 @@ _SETTINGS = {"library": "libjpeg via Pillow (jpegtutor.tables)", "huffman": "opt
 
 def _scaled_set(index: int):
     def encode(image, quality, subsampling):
-        return encode_with_tables(image, published.scaled(published.mozjpeg_base(index), quant._check_quality(quality)),
+        return encode_with_tables(image, published.scaled(published.mozjpeg_base(index), quant.check_quality(quality)),
                                   subsampling)
     return encode
 
@@ -70,12 +71,12 @@ for _name, _index in MOZJPEG_METHODS.items():
     registry.register_encoder(registry.Encoder(
         _name, f"libjpeg with mozjpeg's base set {_index} ({published.MOZJPEG_SETS[_index]}) scaled by quality",
         _scaled_set(_index), {**_SETTINGS, "tables": f"mozjpeg base set {_index}: {published.MOZJPEG_SETS[_index]}"},
-        missing=_mozjpeg_missing))
+        missing=mozjpeg_missing))
 
 registry.register_encoder(registry.Encoder(
     "tables-jpegli", "libjpeg with the tables jpegli writes at the same quality (without jpegli's adaptive quantization)",
-    lambda image, q, s: encode_with_tables(image, published.jpegli_tables(quant._check_quality(q)), s),
-    {**_SETTINGS, "tables": "jpegli's, read back from its file at the quality"}, missing=_jpegli_missing))
+    lambda image, q, s: encode_with_tables(image, published.jpegli_tables(quant.check_quality(q)), s),
+    {**_SETTINGS, "tables": "jpegli's, read back from its file at the quality"}, missing=jpegli_missing))
 
 
 @functools.lru_cache(maxsize=None)
@@ -129,18 +130,34 @@ for _name, (_description, _tables, _how) in LOOKUP_METHODS.items():
         point_range=(1, max(_lut_points(_name))), missing=_lut_missing(_name, _how)))
 
 
+def searched_pair(lam: float) -> np.ndarray:
+    """The shipped global searched pair (``tables-searched``) of multiplier ``lam``: ``(2, 8, 8)`` int32."""
+    card = lookup_table("tables-searched")
+    matches = [i for i, v in enumerate(card["lambdas"]) if abs(v - float(lam)) < 1e-9]
+    if not matches:
+        raise ValueError(f"no global searched tables for lambda {lam:g}; searched for: "
+                         f"{', '.join(f'{v:g}' for v in sorted(card['lambdas']))}")
+    return np.asarray(card["tables"][matches[0]], np.int32)
+
+
 def per_image_tables(image: np.ndarray, lam: float, subsampling: str = "4:2:0", sweeps: int = 1) -> np.ndarray:
     """The table pair searched for this one image at multiplier ``lam`` (:func:`.search.search_tables`,
     ``J = MSE + lam bpp``), started from the shipped global searched pair of that ``lam`` where there
     is one: ``(2, 8, 8)`` int32. Tens of seconds for a Kodak image on one CPU core."""
     from .search import TableProblem, search_tables
 
-    start = None
-    if (SETS / "tables-searched.json").is_file():
-        card = lookup_table("tables-searched")
-        matches = [i for i, v in enumerate(card["lambdas"]) if abs(v - float(lam)) < 1e-9]
-        start = np.asarray(card["tables"][matches[0]]) if matches else None
+    try:
+        start = searched_pair(lam)
+    except (ValueError, FileNotFoundError):
+        start = None
     return search_tables(TableProblem.of(image, subsampling), float(lam), start=start, sweeps=sweeps)["tables"]
+
+
+def predicted_tables(image: np.ndarray, lam: float, subsampling: str = "4:2:0") -> np.ndarray:
+    """The per-image pair the shipped ``tables-predictor`` predicts (:mod:`.predict`), milliseconds."""
+    from . import predict
+
+    return predict.predicted_tables(image, lam, subsampling)
 
 
 def _per_image_points() -> tuple:
@@ -153,3 +170,18 @@ registry.register_encoder(registry.Encoder(
     lambda image, lam, s: encode_with_tables(image, per_image_tables(image, lam, s), s),
     {**_SETTINGS, "tables": "searched per image (one coordinate-descent sweep, MSE)"}, kind="coefficient-editor",
     takes_pixels=True, point="lambda", points=_per_image_points(), point_range=(1e-3, 1e6)))
+
+
+def _predictor_missing():
+    from ..zoo import manifest
+
+    return None if "tables-predictor" in manifest() else \
+        "no tables-predictor shipped (python -m jpegtutor.experiments.tables per-image-targets, then train-predictor)"
+
+
+registry.register_encoder(registry.Encoder(
+    "tables-predicted", "a table pair for each image predicted by a small network (the per-image search distilled)",
+    lambda image, lam, s: encode_with_tables(image, predicted_tables(image, lam, s), s),
+    {**_SETTINGS, "tables": "predicted per image by tables-predictor from the global searched pair"},
+    kind="coefficient-editor", takes_pixels=True, point="lambda", points=_per_image_points(), point_range=(1e-3, 1e6),
+    missing=_predictor_missing))

@@ -20,7 +20,7 @@ import io
 import numpy as np
 
 from ..jpeg import quant
-from ..jpeg.encoders import MOZJPEG_VERSION, _jpegli_missing, _mozjpeg_missing
+from ..jpeg.encoders import MOZJPEG_VERSION, jpegli_missing, mozjpeg_missing
 
 __all__ = ["MOZJPEG_SETS", "annex_k", "jpegli_tables", "mozjpeg_base", "scaled", "tables_of_file"]
 
@@ -68,7 +68,7 @@ def tables_of_file(data: bytes) -> np.ndarray:
 def _mozjpeg_base(index: int) -> bytes:
     import jpeglib
 
-    problem = _mozjpeg_missing()
+    problem = mozjpeg_missing()
     if problem:
         raise RuntimeError(f"mozjpeg is not available: {problem}")
     previous = jpeglib.version.get()
@@ -99,8 +99,8 @@ def mozjpeg_base(index: int) -> np.ndarray:
 def jpegli_tables(quality: int) -> np.ndarray:
     """The tables jpegli writes at ``quality`` 1-100 (4:2:0, through pyjpegli), read back from its
     file: ``(2, 8, 8)``."""
-    quality = quant._check_quality(quality)
-    problem = _jpegli_missing()
+    quality = quant.check_quality(quality)
+    problem = jpegli_missing()
     if problem:
         raise RuntimeError(f"jpegli is not available: {problem}")
     import pyjpegli
