@@ -5,19 +5,19 @@ from __future__ import annotations
 import torch
 
 from ..runtime import progress
-from .loss import PreEditLoss
 
 __all__ = ["optimize_image"]
 
 
-def optimize_image(image: torch.Tensor, quality, loss: PreEditLoss, steps: int = 100, lr: float = 0.005,
+def optimize_image(image: torch.Tensor, quality, loss, steps: int = 100, lr: float = 0.005,
                    start: torch.Tensor | None = None, progress_desc: str | None = None) -> torch.Tensor:
     """Per-image pre-editing (Talebi et al.'s Eq. 4): minimize ``loss`` over the pixels themselves.
 
     ``image``: ``(B, 3, H, W)`` in [0, 1], the original (the loss's reference); ``quality``: number
     or ``(B,)``; ``start``: where to begin (e.g. a feed-forward editor's output; default the image).
     Adam on the pixels, projected back to [0, 1] after every step. Returns the edited image,
-    detached, same shape. Works with any editor's :class:`PreEditLoss`.
+    detached, same shape. ``loss(edited, original, quality) -> dict`` with the term ``"loss"``:
+    any editor's :class:`PreEditLoss`, or another editor's pixel loss (Ye et al.'s ``PixelLoss``).
     """
     if steps < 0:
         raise ValueError(f"steps must be >= 0, got {steps}")

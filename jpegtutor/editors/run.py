@@ -22,8 +22,11 @@ __all__ = ["MIN_SIDE", "network_editor"]
 MIN_SIDE = 8  # one JPEG block; the editors' reflect padding needs more than one pixel
 
 
-def network_editor(network: torch.nn.Module, name: str = "editor"):
-    """``edit(image uint8 (H, W, 3), quality, subsampling, per_image_steps=0, lr=0.005, loss_options=None) -> uint8 (H, W, 3)``."""
+def network_editor(network: torch.nn.Module, name: str = "editor", per_image_loss=None):
+    """``edit(image uint8 (H, W, 3), quality, subsampling, per_image_steps=0, lr=0.005, loss_options=None) -> uint8 (H, W, 3)``.
+
+    ``per_image_loss(subsampling, **loss_options) -> loss(edited, original, quality) -> dict``: the
+    loss the per-image steps minimize (default: :class:`~jpegtutor.editors.loss.PreEditLoss`)."""
     network = network.requires_grad_(False).eval()
 
     def edit(image: np.ndarray, quality: int, subsampling: str = "4:2:0", per_image_steps: int = 0, lr: float = 0.005,
@@ -43,7 +46,8 @@ def network_editor(network: torch.nn.Module, name: str = "editor"):
             from .loss import PreEditLoss
             from .optimize import optimize_image
 
-            loss = PreEditLoss(subsampling=subsampling, **(loss_options or {}))
+            make = per_image_loss or (lambda s, **options: PreEditLoss(subsampling=s, **options))
+            loss = make(subsampling, **(loss_options or {}))
             edited = optimize_image(x, q, loss, per_image_steps, lr=lr, start=edited,
                                     progress_desc=f"{name}: per-image steps")
         return to_uint8(edited[0])

@@ -21,7 +21,6 @@ from . import _array as A
 __all__ = [
     "STD_CHROMA",
     "STD_LUMA",
-    "check_quality",
     "dequantize",
     "quality_scale",
     "quantize",
@@ -54,8 +53,7 @@ STD_CHROMA = np.array([
 ], dtype=np.int32)
 
 
-def check_quality(quality) -> int:
-    """``quality`` as an int from 1 to 100, or a one-line ``TypeError``/``ValueError`` naming it."""
+def _check_quality(quality) -> int:
     if isinstance(quality, bool) or not isinstance(quality, (int, np.integer)):
         raise TypeError(f"quality must be an int from 1 to 100, got {quality!r}")
     if not 1 <= quality <= 100:
@@ -65,7 +63,7 @@ def check_quality(quality) -> int:
 
 def quality_scale(quality: int) -> int:
     """The IJG percentage scale for a quality: ``5000 / q`` below 50, ``200 - 2 q`` from 50 (integer)."""
-    q = check_quality(quality)
+    q = _check_quality(quality)
     return 5000 // q if q < 50 else 200 - 2 * q
 
 

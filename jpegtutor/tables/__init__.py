@@ -17,6 +17,7 @@ import io
 
 import numpy as np
 
+from ..checks import check_quality
 from ..jpeg import quant
 
 __all__ = ["encode_with_tables", "lookup_table", "per_image_tables", "predicted_tables", "searched_pair"]
@@ -62,7 +63,7 @@ _SETTINGS = {"library": "libjpeg via Pillow (jpegtutor.tables)", "huffman": "opt
 
 def _scaled_set(index: int):
     def encode(image, quality, subsampling):
-        return encode_with_tables(image, published.scaled(published.mozjpeg_base(index), quant.check_quality(quality)),
+        return encode_with_tables(image, published.scaled(published.mozjpeg_base(index), check_quality(quality)),
                                   subsampling)
     return encode
 
@@ -75,7 +76,7 @@ for _name, _index in MOZJPEG_METHODS.items():
 
 registry.register_encoder(registry.Encoder(
     "tables-jpegli", "libjpeg with the tables jpegli writes at the same quality (without jpegli's adaptive quantization)",
-    lambda image, q, s: encode_with_tables(image, published.jpegli_tables(quant.check_quality(q)), s),
+    lambda image, q, s: encode_with_tables(image, published.jpegli_tables(check_quality(q)), s),
     {**_SETTINGS, "tables": "jpegli's, read back from its file at the quality"}, missing=jpegli_missing))
 
 

@@ -19,6 +19,7 @@ import io
 
 import numpy as np
 
+from ..checks import check_quality
 from ..jpeg import quant
 from ..jpeg.encoders import MOZJPEG_VERSION, jpegli_missing, mozjpeg_missing
 
@@ -99,7 +100,7 @@ def mozjpeg_base(index: int) -> np.ndarray:
 def jpegli_tables(quality: int) -> np.ndarray:
     """The tables jpegli writes at ``quality`` 1-100 (4:2:0, through pyjpegli), read back from its
     file: ``(2, 8, 8)``."""
-    quality = quant.check_quality(quality)
+    quality = check_quality(quality)
     problem = jpegli_missing()
     if problem:
         raise RuntimeError(f"jpegli is not available: {problem}")
