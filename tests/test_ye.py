@@ -46,6 +46,14 @@ def test_masks_bring_the_simulated_distortion_towards_libjpegs(crop):
     assert low.sum() == ye.parts.LOWPASS_KEEP and low[0] == 1 and low[63] == 0
     with pytest.raises(ValueError, match="mask must be one of"):
         ye.simulated_decode(x, 15, mask="random")
+    # the exact simulator: libjpeg's pixels as the value, and no gradient through the masked coefficients
+    e = x.clone().requires_grad_(True)
+    decoded = ye.simulated_decode(e, 15, mask="adaptive", simulator="exact")
+    assert torch.equal(decoded.detach(), simulate(x, 15))
+    decoded.sum().backward()
+    assert e.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="simulator must be one of"):
+        ye.simulated_decode(x, 15, simulator="kornia")
 
 
 def test_content_lambda_is_the_rd_slope_by_hand(crop):

@@ -12,6 +12,7 @@ Nothing in the package imports them (``tests/test_layers.py`` checks). Each writ
 | ``decoder_fuzz`` | our decoder against libjpeg on damaged files, ``decoder_fuzz.json`` |
 | ``codec`` | the codec's byte/pixel identity sweep and its speed beside Pillow |
 | ``talebi`` | Talebi et al.'s editor (zoo ``talebi``), its evaluation, ablation and per-image study (chapter 09) |
+| ``ye`` | Ye et al.'s preprocessor (zoo ``ye``, ``ye-msssim``, ``ye-lpips``), its parts, ablations and per-image study (chapter 11) |
 """
 
 from __future__ import annotations

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 from ... import registry
 from .model import Preprocessor, YeModel, load_preprocessor, load_rate_network
-from .parts import MASKS, content_lambda, lowpass_masks, real_bits, simulated_decode, zero_masks
+from .parts import MASKS, SIMULATORS, content_lambda, lowpass_masks, real_bits, simulated_decode, zero_masks
 from .recipe import DISTORTIONS, OPTIONS, PROFILES, PixelLoss, YeLoss, build, distortion_function, train
 
-__all__ = ["DISTORTIONS", "MASKS", "MODELS", "OPTIONS", "PROFILES", "PixelLoss", "Preprocessor", "YeLoss", "YeModel",
+__all__ = ["DISTORTIONS", "MASKS", "MODELS", "SIMULATORS", "OPTIONS", "PROFILES", "PixelLoss", "Preprocessor", "YeLoss", "YeModel",
            "build", "content_lambda", "distortion_function", "load", "load_preprocessor", "load_rate_network",
            "lowpass_masks", "real_bits", "simulated_decode", "train", "zero_masks"]
 

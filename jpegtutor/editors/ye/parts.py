@@ -31,7 +31,7 @@ from ...image import to_uint8
 from ...jpeg.zigzag import ZIGZAG
 from ...rate import image_rate
 
-__all__ = ["MASKS", "content_lambda", "lowpass_masks", "real_bits", "simulated_decode", "zero_masks"]
+__all__ = ["MASKS", "SIMULATORS", "content_lambda", "lowpass_masks", "real_bits", "simulated_decode", "zero_masks"]
 
 MASKS = ("adaptive", "lowpass", "none")
 LOWPASS_KEEP = 15  # the fixed mask keeps the first 15 zigzag frequencies (the upper-left triangle to u + v = 4)
@@ -61,15 +61,24 @@ def lowpass_masks(image: torch.Tensor, subsampling: str = "4:2:0", keep: int = L
     return [mask.view(1, 1, 1, 64)] * 3
 
 
+SIMULATORS = {"soft": ("smooth", "soft"), "exact": ("exact", "ste")}  # name -> (simulator mode, rounding)
+
+
 def simulated_decode(image: torch.Tensor, quality, subsampling: str = "4:2:0", mask: str = "adaptive",
-                     rounding: str = "soft") -> torch.Tensor:
-    """The decoded image as the distortion term sees it: the simulator's smooth mode with
-    ``rounding`` and the DCT-domain ``mask`` (:data:`MASKS`). ``(B, 3, H, W)`` in [0, 1] -> same."""
+                     simulator: str = "soft") -> torch.Tensor:
+    """The decoded image as the distortion term sees it, with the DCT-domain ``mask`` (:data:`MASKS`):
+    ``simulator="soft"``, the simulator's smooth mode with soft rounding (values near libjpeg's,
+    gradients of the soft rounding); ``"exact"`` (ours), exact mode: libjpeg's decoded pixels as
+    the value, straight-through gradients, none for the masked coefficients. ``(B, 3, H, W)`` in
+    [0, 1] -> same."""
     if mask not in MASKS:
         raise ValueError(f"mask must be one of {MASKS}, got {mask!r}")
+    if simulator not in SIMULATORS:
+        raise ValueError(f"simulator must be one of {sorted(SIMULATORS)}, got {simulator!r}")
     masks = zero_masks(image, quality, subsampling) if mask == "adaptive" else \
         lowpass_masks(image, subsampling) if mask == "lowpass" else None
-    return simulate(image, quality, subsampling=subsampling, mode="smooth", rounding=rounding, masks=masks)
+    mode, rounding = SIMULATORS[simulator]
+    return simulate(image, quality, subsampling=subsampling, mode=mode, rounding=rounding, masks=masks)
 
 
 def real_bits(images: torch.Tensor, qualities, subsampling: str = "4:2:0") -> torch.Tensor:

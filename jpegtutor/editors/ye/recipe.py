@@ -24,23 +24,23 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from ...diff import dct_coefficients, quality_to_tables
+from ...diff import dct_coefficients, quality_to_tables, simulate
 from ...files import write_json, write_with
 from ...rate import log_proxy
 from ...runtime import seed_everything
 from ...train import Trainer, TrainConfig
 from .model import YeModel
-from .parts import MASKS, content_lambda, real_bits, simulated_decode
+from .parts import MASKS, SIMULATORS, content_lambda, real_bits, simulated_decode
 
 __all__ = ["DISTORTIONS", "OPTIONS", "PROFILES", "PixelLoss", "YeLoss", "build", "distortion_function", "train"]
 
 DISTORTIONS = ("mse", "ms-ssim", "lpips")
-OPTIONS = {"distortion": "mse", "mask": "adaptive", "lam": "content", "rate": "network", "channels": 32}
+OPTIONS = {"distortion": "mse", "mask": "adaptive", "lam": "content", "rate": "network", "simulator": "soft", "channels": 32}
 PROFILES = {
     "quick": {"limit_images": 64, "crop": 64, "batch": 4, "max_steps": 30, "lr": 1e-3, "qualities": (10, 50),
               "checkpoint_every": 10},
-    "cpu": {"crop": 64, "batch": 8, "max_steps": 1500, "lr": 5e-4, "qualities": (10, 50), "ema": 0.99,
-            "checkpoint_every": 100},
+    "cpu": {"crop": 96, "batch": 8, "max_steps": 3000, "lr": 5e-4, "qualities": (10, 50), "ema": 0.99,
+            "checkpoint_every": 250},
     "full": {"crop": 192, "batch": 16, "max_steps": 20000, "lr": 2e-4, "qualities": (10, 50), "ema": 0.999,
              "checkpoint_every": 1000, "num_workers": 6},
 }
@@ -72,15 +72,18 @@ class YeLoss(nn.Module):
     """``loss(model, images (B, 3, H, W) in [0, 1], qualities (B,)) -> dict`` (module docstring).
 
     ``distortion``: :data:`DISTORTIONS`; ``mask``: :data:`~.parts.MASKS`; ``lam``: ``"content"``
-    or a fixed multiplier (a number, in the distortion's units per bit per pixel); ``rate``:
+    or a fixed multiplier (a number, in the distortion's units per bit per pixel); ``simulator``:
+    ``"soft"`` or ``"exact"`` (:func:`~.parts.simulated_decode`); ``rate``:
     ``"network"`` (the refitted rate network) or ``"log"`` (Part III's ``log2(1 + |c| / Q)``, no
     network: an ablation)."""
 
     def __init__(self, distortion: str = "mse", mask: str = "adaptive", lam="content", rate: str = "network",
-                 subsampling: str = "4:2:0", step: int = 2):
+                 simulator: str = "soft", subsampling: str = "4:2:0", step: int = 2):
         super().__init__()
         if mask not in MASKS:
             raise ValueError(f"mask must be one of {MASKS}, got {mask!r}")
+        if simulator not in SIMULATORS:
+            raise ValueError(f"simulator must be one of {sorted(SIMULATORS)}, got {simulator!r}")
         if rate not in ("network", "log"):
             raise ValueError(f"rate must be 'network' or 'log', got {rate!r}")
         if lam != "content":
@@ -90,7 +93,7 @@ class YeLoss(nn.Module):
                 raise ValueError(f"lam must be 'content' or a positive number, got {lam!r}") from None
             if not lam > 0:
                 raise ValueError(f"lam must be 'content' or a positive number, got {lam!r}")
-        self.distortion_name, self.mask, self.lam, self.rate = distortion, mask, lam, rate
+        self.distortion_name, self.mask, self.lam, self.rate, self.simulator = distortion, mask, lam, rate, simulator
         self.subsampling, self.step = subsampling, step
         self.distortion = distortion_function(distortion)
 
@@ -109,7 +112,7 @@ class YeLoss(nn.Module):
         ``rate_net``: the rate network (needed for ``rate="network"``; refitted where it has
         trainable weights); ``plain``: :meth:`plain` of the originals, when already known."""
         pixels = images.shape[-1] * images.shape[-2]
-        decoded = simulated_decode(edited, qualities, self.subsampling, self.mask)
+        decoded = simulated_decode(edited, qualities, self.subsampling, self.mask, self.simulator)
         distortion = self.distortion(decoded, images)
         plain = plain or self.plain(images, qualities)
         lam = plain["lambda"] if self.lam == "content" else torch.full_like(plain["lambda"], self.lam)
@@ -128,9 +131,12 @@ class YeLoss(nn.Module):
             predicted = log_proxy(coefficients, tables)
         rate_bpp = predicted / pixels
         cost = (distortion + lam * rate_bpp) / (plain["distortion"] + lam * plain["bpp"]).clamp_min(1e-9)
-        with torch.no_grad():
+        with torch.no_grad():  # what the files would give: libjpeg's decoded pixels and real bits
             error = ((predicted - real) / real.clamp_min(1.0)).abs().mean()
-        return {"loss": cost.mean() + rate_fit, "rd_cost": cost.mean(), "distortion": distortion.mean(),
+            real_distortion = self.distortion(simulate(edited.detach(), qualities, subsampling=self.subsampling), images)
+            real_cost = (real_distortion + lam * real / pixels) / (plain["distortion"] + lam * plain["bpp"]).clamp_min(1e-9)
+        return {"loss": cost.mean() + rate_fit, "rd_cost": cost.mean(), "real_rd_cost": real_cost.mean(),
+                "real_distortion": real_distortion.mean(), "distortion": distortion.mean(),
                 "plain_distortion": plain["distortion"].mean(), "rate_bpp": rate_bpp.mean(),
                 "real_bpp": (real / pixels).mean(), "plain_bpp": plain["bpp"].mean(), "lambda": lam.mean(),
                 "rate_fit": rate_fit, "rate_error": error}
@@ -149,13 +155,14 @@ class PixelLoss:
         return self.loss.terms(edited, original, quality, self.rate_net, self._plain)
 
 
-def build(distortion: str = "mse", mask: str = "adaptive", lam="content", rate: str = "network", channels: int = 32):
+def build(distortion: str = "mse", mask: str = "adaptive", lam="content", rate: str = "network", simulator: str = "soft",
+          channels: int = 32):
     """``(YeModel, YeLoss)`` for the trainer; the rate network starts from the shipped ``rate-network``."""
     from ... import zoo
 
     model = YeModel(int(channels))
     model.rate.load_state_dict(zoo.load_state("rate-network"))
-    return model, YeLoss(distortion, mask, lam, rate)
+    return model, YeLoss(distortion, mask, lam, rate, simulator)
 
 
 def train(out, profile: str = "quick", max_steps: int | None = None, seed: int | None = None, resume: bool = False,
