@@ -33,7 +33,8 @@ __all__ = ["METHODS", "evaluate_per_image", "evaluate_tables", "main", "per_imag
 RUNS = Path("runs/qpsi")
 WINDOWS = ((0.1, 0.6), (0.6, 1.5))
 REFERENCE = "libjpeg-optimized"
-METHODS = ("qpsi", "qpsi-ste", "tables-searched", "tables-searched-visibility", "tables-jpegli", *MOZJPEG_METHODS)
+METHODS = ("qpsi", "qpsi-ste", "tables-searched", "tables-searched-visibility", "tables-predicted", "tables-jpegli",
+           *MOZJPEG_METHODS)
 
 
 def qpsi_run(profile: str = "cpu", rounding: str = "cubic") -> Path:
@@ -289,7 +290,7 @@ def train_predictor(hidden: int = 64, epochs: int = 3000, weight_decay: float = 
         if held < best[0]:
             best = (held, {k: v.clone() for k, v in model.state_dict().items()}, epoch)
         if epoch % 500 == 0 or epoch == epochs - 1:
-            history.append({"epoch": epoch, "train": float(loss), "held_out": held})
+            history.append({"epoch": epoch, "train": loss.item(), "held_out": held})
     model.load_state_dict(best[1])
     zero = float((y[is_test] ** 2).mean())  # the global pair: a log-ratio of zero
     card = {"hidden": hidden, "epochs": epochs, "best_epoch": best[2], "weight_decay": weight_decay,
