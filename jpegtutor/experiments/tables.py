@@ -299,6 +299,7 @@ def train_predictor(hidden: int = 64, epochs: int = 3000, weight_decay: float = 
             "lambdas": data["lambdas"], "seconds": round(time.perf_counter() - start, 1), "history": history,
             "subsampling": data["subsampling"],
             "command": "python -m jpegtutor.experiments.tables train-predictor",
+            "targets_seconds": round(sum(t["seconds"] for t in data["targets"]), 1),
             "targets_command": data["command"]}
     RUNS_TABLES = Path("runs/tables")
     RUNS_TABLES.mkdir(parents=True, exist_ok=True)
