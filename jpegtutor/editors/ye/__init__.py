@@ -41,7 +41,13 @@ def load(name: str = "ye", checkpoint=None):
     return network_editor(preprocessor, name, per_image_loss)
 
 
+from ... import zoo  # noqa: E402
+
+# ``ye`` always (its weights ship); ``ye-msssim`` and ``ye-lpips`` once theirs are shipped
+# (train them with ``python -m jpegtutor.experiments.ye train --variant msssim|lpips``, then ``ship``)
 for _name, _distortion in MODELS.items():
+    if _name != "ye" and _name not in zoo.manifest():
+        continue
     registry.register_editor(registry.Editor(
         _name, f"Ye et al. 2025 (from the abstract): a compact CNN trained on D + lambda R, D = {_distortion}, "
                "content-dependent lambda, masked simulator, refitted rate network",
