@@ -84,6 +84,8 @@ class Editor:
     with ``profiles`` its profile names and ``options`` its ``--set`` options and defaults;
     ``build() -> (model, loss)`` its training step's model and loss, and ``step_settings`` the
     :class:`~jpegtutor.train.TrainConfig` fields of a typical CPU run (what ``jpegtutor bench train --recipe`` times).
+    ``missing()``: ``None`` when its shipped weights are there, else why not and how to make them
+    (a method with a ``checkpoint`` of its own does not need them).
     """
 
     name: str
@@ -100,6 +102,7 @@ class Editor:
     weights: str | None = None
     build: Callable | None = None
     step_settings: dict = field(default_factory=dict)
+    missing: Callable[[], str | None] = lambda: None  # why its shipped weights cannot be used here (None: they can)
 
 
 @dataclass(frozen=True)
@@ -195,6 +198,9 @@ class Method:
         problem = self.encoder.missing()
         if problem:
             raise RuntimeError(f"method {encoder_name!r} is not available here: {problem}")
+        problem = self.editor.missing() if self.editor is not None and checkpoint is None else None
+        if problem:
+            raise RuntimeError(f"method {self.editor.name!r} is not available here: {problem}")
         self.name = f"{self.editor.name}+{self.encoder.name}" if self.editor else self.encoder.name
         self.checkpoint = checkpoint
         self.edit_options = edit_options
@@ -303,7 +309,8 @@ def describe() -> list[dict]:
     rows = []
     for name in method_names():
         spec = ENCODERS.get(name)
-        problem = spec.missing() if spec is not None else ENCODERS[EDITORS[name].encoder].missing()
+        problem = spec.missing() if spec is not None else \
+            EDITORS[name].missing() or ENCODERS[EDITORS[name].encoder].missing()
         if problem:
             rows.append({"name": name, "kind": spec.kind if spec else "pixel-editor",
                          "description": (spec or EDITORS.get(name)).description, "available": False, "missing": problem})

@@ -47,6 +47,8 @@ def _method(name, checkpoints):
         encoder = registry.get_encoder(name)
         if encoder.missing():
             pytest.skip(f"{name}: {encoder.missing()}")
+    elif name not in checkpoints and spec.missing():
+        pytest.skip(f"{name}: {spec.missing()}")
     return registry.get_method(name, checkpoints.get(name))
 
 

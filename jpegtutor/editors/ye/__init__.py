@@ -43,11 +43,15 @@ def load(name: str = "ye", checkpoint=None):
 
 from ... import zoo  # noqa: E402
 
-# ``ye`` always (its weights ship); ``ye-msssim`` and ``ye-lpips`` once theirs are shipped
-# (train them with ``python -m jpegtutor.experiments.ye train --variant msssim|lpips``, then ``ship``)
+
+def _missing(name: str, variant: str):
+    def missing():
+        return None if name in zoo.manifest() else \
+            f"no {name} weights shipped (python -m jpegtutor.experiments.ye train --variant {variant}, then ship)"
+    return missing
+
+
 for _name, _distortion in MODELS.items():
-    if _name != "ye" and _name not in zoo.manifest():
-        continue
     registry.register_editor(registry.Editor(
         _name, f"Ye et al. 2025 (from the abstract): a compact CNN trained on D + lambda R, D = {_distortion}, "
                "content-dependent lambda, masked simulator, refitted rate network",
@@ -55,4 +59,5 @@ for _name, _distortion in MODELS.items():
         trained_range=TRAINED_QUALITIES, train=lambda *args, _d=_distortion, **kw: train(*args, **{"distortion": _d, **kw}),
         profiles=tuple(PROFILES),
         options={**OPTIONS, "distortion": _distortion}, weights=_name, build=build,
-        step_settings={k: v for k, v in PROFILES["cpu"].items() if k in ("crop", "batch", "lr", "qualities")}))
+        step_settings={k: v for k, v in PROFILES["cpu"].items() if k in ("crop", "batch", "lr", "qualities")},
+        missing=_missing(_name, {"ye": "mse", "ye-msssim": "msssim", "ye-lpips": "lpips"}[_name])))
