@@ -13,7 +13,7 @@ folder that registers itself; importing this package registers them all.
   Struempler et al.'s attention and learned tables (a coefficient editor, registered as an encoder).
 """
 
-from . import struempler, talebi, tiny, ye  # noqa: F401  (each registers itself)
+from . import huang_yen, struempler, talebi, tiny, ye  # noqa: F401  (each registers itself)
 from .loss import PreEditLoss, VGGFeatures, total_variation
 from .optimize import optimize_image
 
