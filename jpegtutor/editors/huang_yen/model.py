@@ -6,8 +6,11 @@
 The U-Net (facts from the paper and the authors' public code): the two images concatenated (6
 channels); three stride-2 3x3 convolutions to 32, 64 and 128 channels, each followed by ReLU then
 batch norm; transposed convolutions back up, each concatenated with the encoder's map of the same
-size; a last 3x3 convolution to 3 channels. Ours: the last convolution starts at zero, so a new
-network returns the colour-reduced image; inputs are padded (reflect) to a multiple of 8 pixels.
+size; a last 3x3 convolution to 3 channels, which also sees the input itself. Ours: the last
+convolution starts as ``original - reduced``, so a new network returns ``reduced + tanh(original -
+reduced)``, within 1 % of the original where the two differ by less than 0.2 (with a short CPU
+budget, the network learns where to leave the original, not how to rebuild it from four colours);
+inputs are padded (reflect) to a multiple of 8 pixels.
 """
 
 from __future__ import annotations
@@ -38,8 +41,13 @@ class UNet(nn.Module):
         self.down1, self.down2, self.down3 = _down(6, c1), _down(c1, c2), _down(c2, c3)
         self.up3, self.up2, self.up1 = _up(c3, c2), _up(2 * c2, c1), _up(2 * c1, c1)
         self.out = nn.Conv2d(c1 + 6, 3, 3, padding=1)
+        # start near the identity: the last layer passes (original - reduced) from the skipped input
         nn.init.zeros_(self.out.weight)
         nn.init.zeros_(self.out.bias)
+        with torch.no_grad():
+            for c in range(3):
+                self.out.weight[c, c1 + c, 1, 1] = -1.0  # input channels 0-2: the colour-reduced image
+                self.out.weight[c, c1 + 3 + c, 1, 1] = 1.0  # 3-5: the original
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         d1 = self.down1(x)
