@@ -68,7 +68,7 @@ def gradient_regions(luma: np.ndarray) -> np.ndarray:
     smoothed = ndimage.median_filter(luma, size=5, mode="reflect")
     low = closing(_canny(smoothed, 20, 30).astype(np.uint8), disk(2)) == 0
     sensitive = _canny(smoothed, 0, 10)
-    labels = label(low, connectivity=2)
+    labels = label(low, connectivity=1)  # 4-connected, so that 8-connected edge lines separate regions
     out = np.zeros_like(labels)
     count = 0
     for region in range(1, labels.max() + 1):
