@@ -107,8 +107,8 @@ def training_curve(run: Path, window: int = 50) -> dict:
             "steps": log[-1]["step"], "minutes": _seconds(run) / 60}
 
 
-def _reference(dataset: str, method: str, limit=None) -> dict:
-    return evaluate(method, dataset, QUALITIES, "4:2:0", limit=limit)
+def _reference(dataset: str, method: str, limit=None, cache=None) -> dict:
+    return evaluate(method, dataset, QUALITIES, "4:2:0", limit=limit, cache=cache)
 
 
 def evaluate_variants(dataset: str = "kodak", variants=None, limit: int | None = None, echo=print) -> dict:
@@ -116,16 +116,17 @@ def evaluate_variants(dataset: str = "kodak", variants=None, limit: int | None =
     with the standard ones), against libjpeg at the same qualities: ``ye/<variant>_<dataset>.json``
     and ``ye/summary_<dataset>.json`` (BD-rates overall and per image: best, median, worst)."""
     variants = [v for v in (variants or VARIANTS) if (RUNS / v / "ye.pt").is_file()]
-    references = {"libjpeg-optimized": _reference(dataset, "libjpeg-optimized", limit)}
+    cache = {}  # standard and optimized Huffman tables decode to the same pixels: measured once
+    references = {"libjpeg-optimized": _reference(dataset, "libjpeg-optimized", limit, cache)}
     rows = []
     for variant in variants:
         for encoder in ("libjpeg-optimized", "libjpeg") if variant in SHIPPED else ("libjpeg-optimized",):
             if encoder not in references:
-                references[encoder] = _reference(dataset, encoder, limit)
+                references[encoder] = _reference(dataset, encoder, limit, cache)
             name = f"ye-{variant}" if encoder == "libjpeg-optimized" else f"ye-{variant}+{encoder}"
             method = "ye" if encoder == "libjpeg-optimized" else f"ye+{encoder}"
             result = evaluate(method, dataset, QUALITIES, "4:2:0", limit=limit, checkpoint=str(RUNS / variant / "ye.pt"),
-                              label=name)
+                              label=name, cache=cache)
             result.update(compare(result, references[encoder]))
             spread = {}
             for metric in ("psnr_db", "ms_ssim", "lpips_alex"):
