@@ -81,8 +81,8 @@ def _methods(variants: bool) -> dict:
     methods = {"libjpeg": ("libjpeg-optimized", None), "shoda": ("shoda", None), "shin-song": ("shin-song", None),
                "huang-yen": ("huang-yen", None)}
     if variants:
-        for simulator in hy.SIMULATORS:
-            if (RUNS / simulator / "huang-yen.pt").is_file():
+        for simulator in hy.SIMULATORS:  # the runs not shipped (smooth is huang-yen, cubic is shin-song)
+            if simulator not in SHIPPED and (RUNS / simulator / "huang-yen.pt").is_file():
                 methods[f"trained through {simulator}"] = ("huang-yen", str(RUNS / simulator / "huang-yen.pt"))
     return methods
 
