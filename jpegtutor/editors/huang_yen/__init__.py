@@ -30,7 +30,7 @@ __all__ = ["MODELS", "OPTIONS", "PROFILES", "SIMULATORS", "TRAINED_QUALITY", "Co
            "simulated_decode", "suppress_pseudo_contours", "train"]
 
 MODELS = {"huang-yen": "smooth", "shin-song": "cubic"}  # zoo name -> the simulator it was trained through
-POINTS = (1, 3, 5, 8, 10, 12, 15, 20)
+POINTS = (TRAINED_QUALITY,)  # trained at Q = 10 only; RD curves pass their qualities (and are warned outside it)
 
 
 def load(name: str = "huang-yen", checkpoint=None, contours: bool = False):
