@@ -26,17 +26,12 @@ libjpeg's real decode of the edit, and of the plain JPEG of the original.
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 import torch
 from torch import nn
 
 from ...diff import simulate
-from ...files import write_json, write_with
 from ...metrics.lpips_network import LPIPS
-from ...runtime import seed_everything
-from ...train import Trainer, TrainConfig
+from ..single_run import run_recipe
 from .model import ColourReductionEditor
 
 __all__ = ["OPTIONS", "PROFILES", "SIMULATORS", "HuangYenLoss", "build", "simulated_decode", "train"]
@@ -127,26 +122,5 @@ def train(out, profile: str = "quick", max_steps: int | None = None, seed: int |
           echo=print, overwrite: bool = False, **settings) -> dict:
     """One trainer run in ``out``; writes ``out/huang-yen.pt`` and the card ``out/huang-yen.json``.
     ``settings``: :data:`OPTIONS` and any TrainConfig field. Returns the card."""
-    if profile not in PROFILES:
-        raise ValueError(f"profile must be one of {sorted(PROFILES)} for huang-yen, got {profile!r}")
-    options = {k: settings.pop(k, v) for k, v in OPTIONS.items()}
-    config = {**PROFILES[profile], "qualities": (TRAINED_QUALITY, TRAINED_QUALITY), **settings}
-    if max_steps is not None:
-        config["max_steps"] = max_steps
-    config["seed"] = 0 if seed is None else seed
-    config = TrainConfig(model="huang-yen", options=options, **config)
-    seed_everything(config.seed)
-    out = Path(out)
-    start = time.perf_counter()
-    model, loss = build(**options)
-    last = Trainer(model, loss, config, out, resume=resume, echo=echo, overwrite=overwrite).run()
-    weights = torch.load(out / "final.pt", map_location="cpu", weights_only=True)
-    write_with(out / "huang-yen.pt", lambda handle: torch.save(weights, handle))
-    card = {"model": "huang-yen", "profile": profile, "options": options, "steps": config.max_steps, "seed": config.seed,
-            "settings": {k: getattr(config, k) for k in ("crop", "batch", "lr", "qualities", "ema")},
-            "last": last, "wall_seconds": round(time.perf_counter() - start, 1), "torch": torch.__version__,
-            "device": "cuda" if torch.cuda.is_available() else "cpu",
-            "command": f"jpegtutor train huang-yen --profile {profile} --out {out}"
-                       + "".join(f" --set {k}={v}" for k, v in options.items() if v != OPTIONS[k])}
-    write_json(out / "huang-yen.json", card)
-    return card
+    return run_recipe("huang-yen", build, OPTIONS, PROFILES, out, profile, max_steps, seed, resume, echo, overwrite,
+                      fixed={"qualities": (TRAINED_QUALITY, TRAINED_QUALITY)}, **settings)

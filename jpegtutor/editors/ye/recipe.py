@@ -18,17 +18,12 @@ of the crops the preprocessor makes at this step. Both are ours: the paper's exa
 
 from __future__ import annotations
 
-import time
-from pathlib import Path
-
 import torch
 from torch import nn
 
 from ...diff import dct_coefficients, quality_to_tables, simulate
-from ...files import write_json, write_with
 from ...rate import log_proxy
-from ...runtime import seed_everything
-from ...train import Trainer, TrainConfig
+from ..single_run import run_recipe
 from .model import YeModel
 from .parts import MASKS, SIMULATORS, content_lambda, real_bits, simulated_decode
 
@@ -169,26 +164,5 @@ def train(out, profile: str = "quick", max_steps: int | None = None, seed: int |
           echo=print, overwrite: bool = False, **settings) -> dict:
     """One trainer run in ``out``; writes ``out/ye.pt`` (the preprocessor and its rate network) and
     the card ``out/ye.json``. ``settings``: :data:`OPTIONS` and any TrainConfig field. Returns the card."""
-    if profile not in PROFILES:
-        raise ValueError(f"profile must be one of {sorted(PROFILES)} for ye, got {profile!r}")
-    options = {k: settings.pop(k, v) for k, v in OPTIONS.items()}
-    config = {**PROFILES[profile], **settings}
-    if max_steps is not None:
-        config["max_steps"] = max_steps
-    config["seed"] = 0 if seed is None else seed
-    config = TrainConfig(model="ye", options=options, **config)
-    seed_everything(config.seed)
-    out = Path(out)
-    start = time.perf_counter()
-    model, loss = build(**options)
-    last = Trainer(model, loss, config, out, resume=resume, echo=echo, overwrite=overwrite).run()
-    weights = torch.load(out / "final.pt", map_location="cpu", weights_only=True)
-    write_with(out / "ye.pt", lambda handle: torch.save(weights, handle))
-    card = {"model": "ye", "profile": profile, "options": options, "steps": config.max_steps, "seed": config.seed,
-            "settings": {k: getattr(config, k) for k in ("crop", "batch", "lr", "qualities", "ema")},
-            "last": last, "wall_seconds": round(time.perf_counter() - start, 1), "torch": torch.__version__,
-            "device": "cuda" if torch.cuda.is_available() else "cpu",
-            "command": f"jpegtutor train ye --profile {profile} --out {out}"
-                       + "".join(f" --set {k}={v}" for k, v in options.items() if v != OPTIONS[k])}
-    write_json(out / "ye.json", card)
-    return card
+    return run_recipe("ye", build, OPTIONS, PROFILES, out, profile, max_steps, seed, resume, echo, overwrite,
+                      **settings)
