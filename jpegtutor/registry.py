@@ -34,7 +34,7 @@ __all__ = ["DECODERS", "EDITORS", "ENCODERS", "PROVIDERS", "Decoder", "Editor", 
 
 # Modules that register the built-in methods when first needed (names, not imports: this module
 # imports nothing of jpegtutor). Other packages add theirs with a ``jpegtutor.methods`` entry point.
-PROVIDERS = ("jpegtutor.jpeg.encoders", "jpegtutor.editors", "jpegtutor.tables")
+PROVIDERS = ("jpegtutor.jpeg.encoders", "jpegtutor.editors", "jpegtutor.tables", "jpegtutor.neuralop")
 DEFAULT_QUALITIES = (5, 10, 20, 30, 40, 50, 60, 70, 80, 90)
 
 
@@ -107,11 +107,20 @@ class Editor:
 
 @dataclass(frozen=True)
 class Decoder:
-    """``decode(bytes) -> uint8 (H, W, 3)``."""
+    """``decode(bytes) -> uint8 (H, W, 3)``. A learned decoder also has ``missing()`` (``None`` when
+    its weights are there), ``weights`` (its zoo name) and a recipe (``train``, ``profiles``,
+    ``options``, ``build``, ``step_settings``, as for :class:`Editor`)."""
 
     name: str
     description: str
     decode: Callable[[bytes], Any]
+    missing: Callable[[], str | None] = lambda: None
+    weights: str | None = None
+    train: Callable | None = None
+    profiles: tuple = ()
+    options: dict = field(default_factory=dict)
+    build: Callable | None = None
+    step_settings: dict = field(default_factory=dict)
 
 
 ENCODERS: dict[str, Encoder] = {}
@@ -301,6 +310,9 @@ def get_decoder(name: str = "libjpeg") -> Decoder:
     _load_providers()
     if name not in DECODERS:
         raise ValueError(f"unknown decoder {name!r}; registered: {sorted(DECODERS)}")
+    problem = DECODERS[name].missing()
+    if problem:
+        raise RuntimeError(f"decoder {name!r} is not available here: {problem}")
     return DECODERS[name]
 
 
@@ -316,6 +328,8 @@ def describe() -> list[dict]:
                          "description": (spec or EDITORS.get(name)).description, "available": False, "missing": problem})
             continue
         rows.append({**Method(name).describe(), "available": True})
-    rows += [{"name": d.name, "kind": "decoder", "description": d.description, "available": True}
-             for d in DECODERS.values()]
+    for d in DECODERS.values():
+        problem = d.missing()
+        rows.append({"name": d.name, "kind": "decoder", "description": d.description, "available": not problem,
+                     **({"missing": problem} if problem else {})})
     return rows

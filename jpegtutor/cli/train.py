@@ -12,7 +12,8 @@ def _train(args) -> int:
 
     registry.method_names()
     recipes = {**{n: e for n, e in registry.ENCODERS.items() if e.train is not None},
-               **{n: e for n, e in registry.EDITORS.items() if e.train is not None}}
+               **{n: e for n, e in registry.EDITORS.items() if e.train is not None},
+               **{n: d for n, d in registry.DECODERS.items() if d.train is not None}}
     trainable = sorted(recipes)
     spec = recipes.get(args.model)
     if spec is None or spec.train is None:
@@ -34,7 +35,7 @@ def _train(args) -> int:
 
 def add(sub) -> None:
     p = sub.add_parser("train", help="train a model of the book (tiny, and the editors of Part IV)")
-    p.add_argument("model", help="a trainable method: tiny, talebi, struempler")
+    p.add_argument("model", help="a trainable method or decoder: tiny, talebi, struempler, ye, huang-yen, jeno, jdno, ...")
     p.add_argument("--profile", default="quick",
                    help="quick: minutes on a CPU; cpu (talebi): the longest run we make on 2 cores; full: the paper-scale GPU run")
     p.add_argument("--max-steps", type=int, dest="max_steps")

@@ -25,7 +25,7 @@ from .quant import quantize, quantize_libjpeg, tables_for_quality, validate_tabl
 from .sampling import box_downsample, downsample_libjpeg, upsample_libjpeg
 from .zigzag import ZIGZAG, to_zigzag
 
-__all__ = ["Coefficients", "EntropyPlan", "SAMPLING", "dct_coefficients", "decode", "encode", "entropy_plan", "header_segments",
+__all__ = ["Coefficients", "EntropyPlan", "SAMPLING", "dct_coefficients", "component_planes", "decode", "encode", "encode_planes", "entropy_plan", "header_segments",
            "normalize_subsampling",
            "quantized_coefficients", "read_coefficients", "scan_order", "write_coefficients"]
 
@@ -158,6 +158,13 @@ def dct_coefficients(image: np.ndarray, subsampling: str | None = None) -> list[
 def _component_dcts(image, sampling, exact) -> list[np.ndarray]:
     """Per component, ``(hb, wb, 8, 8)`` DCT blocks: libjpeg's integer DCT (scaled by 8) or, on the
     teaching path, the orthonormal float DCT."""
+    return [_plane_dct(plane, exact) for plane in component_planes(image, sampling, exact)]
+
+
+def component_planes(image, sampling, exact: bool = True) -> list[np.ndarray]:
+    """The sample planes the DCT reads: per component ``(8 hb, 8 wb)`` int64 in 0-255, colour
+    converted, subsampled and edge-padded to whole blocks as libjpeg does (``exact``) or by the
+    teaching path's box filter. What :func:`encode_planes` takes to reproduce :func:`encode`."""
     height, width = image.shape[:2]
     hmax, vmax, geometry = component_geometry(height, width, sampling)
     if image.ndim == 2:
@@ -182,11 +189,58 @@ def _component_dcts(image, sampling, exact) -> list[np.ndarray]:
             comp = np.pad(comp, ((0, 0), (0, max(0, wb * 8 - comp.shape[1]))), mode="edge")[:, : wb * 8]
         if comp.shape[0] < hb * 8:
             comp = np.concatenate([comp, np.repeat(comp[-1:], hb * 8 - comp.shape[0], axis=0)], axis=0)
-        comp = comp[: hb * 8].astype(np.int64) - 128
-        blocks = comp.reshape(hb, 8, wb, 8).transpose(0, 2, 1, 3).reshape(-1, 8, 8)
-        coefs = fdct_islow(blocks) if exact else dct2(blocks.astype(np.float64))
-        out.append(np.asarray(coefs).reshape(hb, wb, 8, 8))
+        out.append(comp[: hb * 8].astype(np.int64))
     return out
+
+
+def _plane_dct(plane: np.ndarray, exact: bool) -> np.ndarray:
+    """``(8 hb, 8 wb)`` samples 0-255 -> ``(hb, wb, 8, 8)`` DCT blocks (level shift included)."""
+    hb, wb = plane.shape[0] // 8, plane.shape[1] // 8
+    blocks = (plane.astype(np.int64) - 128).reshape(hb, 8, wb, 8).transpose(0, 2, 1, 3).reshape(-1, 8, 8)
+    coefs = fdct_islow(blocks) if exact else dct2(blocks.astype(np.float64))
+    return np.asarray(coefs).reshape(hb, wb, 8, 8)
+
+
+def encode_planes(planes, quality: int | None = 75, subsampling: str = "4:2:0", optimize: bool = False,
+                  qtables=None, size: tuple[int, int] | None = None) -> bytes:
+    """Encode already colour-converted and subsampled planes, as libjpeg's ``raw_data_in`` does:
+    no colour conversion, no downsampling, libjpeg's integer DCT and quantization.
+
+    ``planes``: ``[Y, Cb, Cr]`` uint8, luma ``(H, W)`` and chroma at the subsampled size
+    (``ceil(H / fv), ceil(W / fh)``), each either at that size (then edge-padded to whole blocks
+    here) or already padded to whole blocks ``(8 hb, 8 wb)`` (then used as given, as a raw-data
+    caller of libjpeg supplies them; ``size`` = ``(H, W)`` then names the image size, default the
+    luma plane's shape). ``quality`` / ``qtables`` / ``optimize`` as in :func:`encode`.
+    The planes libjpeg itself makes (:func:`component_planes`) give :func:`encode`'s bytes exactly.
+    """
+    if not isinstance(planes, (list, tuple)) or len(planes) != 3:
+        raise ValueError(f"planes must be a list [Y, Cb, Cr] of three uint8 arrays, got {type(planes).__name__}"
+                         + (f" of {len(planes)}" if isinstance(planes, (list, tuple)) else ""))
+    for name, plane in zip("Y Cb Cr".split(), planes):
+        if not isinstance(plane, np.ndarray) or plane.dtype != np.uint8 or plane.ndim != 2:
+            raise TypeError(f"plane {name} must be a 2-D uint8 NumPy array, got "
+                            f"{getattr(plane, 'dtype', type(plane).__name__)} {getattr(plane, 'shape', '')}")
+    height, width = planes[0].shape if size is None else (int(size[0]), int(size[1]))
+    if not (1 <= height <= 65535 and 1 <= width <= 65535):
+        raise ValueError(f"JPEG images are 1x1 to 65535x65535, got luma {width}x{height}")
+    sampling = sampling_factors(subsampling, 3)
+    _, _, geometry = component_geometry(height, width, sampling)
+    padded = []
+    for name, plane, (comp_h, comp_w, hb, wb) in zip("Y Cb Cr".split(), planes, geometry):
+        if plane.shape == (hb * 8, wb * 8):
+            padded.append(plane)
+        elif plane.shape == (comp_h, comp_w):
+            padded.append(np.pad(plane, ((0, hb * 8 - comp_h), (0, wb * 8 - comp_w)), mode="edge"))
+        else:
+            raise ValueError(f"plane {name} must be {comp_w}x{comp_h} (or block-padded {wb * 8}x{hb * 8}) for a "
+                             f"{width}x{height} image at {normalize_subsampling(subsampling)}, got "
+                             f"{plane.shape[1]}x{plane.shape[0]}")
+    if quality is not None and qtables is None:
+        tables_for_quality(quality)
+    tables = _resolve_tables(quality if qtables is None else None, qtables, 3)
+    table_of = [min(c, len(tables) - 1) for c in range(3)]
+    blocks = [quantize_libjpeg(_plane_dct(p, True), tables[table_of[c]]).astype(np.int16) for c, p in enumerate(padded)]
+    return write_coefficients(Coefficients(height, width, blocks, tables, table_of, sampling, [1, 2, 3]), optimize)
 
 
 def _mcu_grid(blocks: np.ndarray, h: int, v: int, mcus_y: int, mcus_x: int) -> np.ndarray:
