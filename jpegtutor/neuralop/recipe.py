@@ -33,7 +33,7 @@ __all__ = ["MODELS", "PROFILES", "JDNOLoss", "JENOLoss", "build", "spectra_of", 
 QPSI_FROM = 82  # drawn numbers from here to 100 pick a Q_psi pair
 PROFILES = {
     "quick": {"limit_images": 32, "crop": 48, "batch": 4, "max_steps": 20, "lr": 5e-4, "checkpoint_every": 10},
-    "cpu": {"crop": 64, "batch": 8, "max_steps": 3000, "lr": 5e-4, "checkpoint_every": 200},
+    "cpu": {"crop": 64, "batch": 8, "max_steps": 700, "lr": 5e-4, "checkpoint_every": 100},
     "full": {"crop": 112, "batch": 32, "max_steps": 100000, "lr": 1e-4, "checkpoint_every": 2000, "num_workers": 6},
 }
 # name -> (network class, its options and defaults, side)
