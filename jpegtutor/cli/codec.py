@@ -32,7 +32,13 @@ def _decode(args: argparse.Namespace) -> int:
     from ..image import write_image
     from ..jpeg import decode
 
-    image = decode(Path(args.input).read_bytes(), strict=args.strict)  # damage: repaired as libjpeg does, with warnings
+    data = Path(args.input).read_bytes()
+    if args.decoder == "libjpeg":
+        image = decode(data, strict=args.strict)  # damage: repaired as libjpeg does, with warnings
+    else:
+        from .. import registry
+
+        image = registry.get_decoder(args.decoder).decode(data)
     write_image(args.output, image)
     print(f"wrote {args.output}: {image.shape[1]}x{image.shape[0]}")
     return 0
@@ -95,6 +101,8 @@ def add(sub) -> None:
     p.add_argument("input", help=".jpg file")
     p.add_argument("output", help="output .png (or .bmp, .tif, .ppm: a lossless format)")
     p.add_argument("--strict", action="store_true", help="refuse a damaged file instead of repairing it as libjpeg does")
+    p.add_argument("--decoder", default="libjpeg",
+                   help="libjpeg (our pixel-identical decoder, default) or a registered neural decoder: jdno, jdno-cnn")
     p.set_defaults(func=_decode)
 
     p = sub.add_parser("inspect", help="markers, tables, sampling factors and bits per component of a JPEG")

@@ -35,7 +35,7 @@ def _eval(args) -> int:
 
     result = evaluate(args.method, args.dataset, parse_points(args.qualities), args.subsampling, args.baseline,
                       use_lpips=not args.no_lpips, limit=args.limit, checkpoint=args.checkpoint, label=args.label,
-                      save_files=args.save_files)
+                      save_files=args.save_files, decoder=args.decoder)
     if args.json:
         write_json(args.json, result)
         print(f"wrote {args.json}")
@@ -86,6 +86,7 @@ def add(sub) -> None:
                         "(each row of the JSON names its file)")
     p.add_argument("--checkpoint", help="a pixel editor's weights (default: the shipped ones)")
     p.add_argument("--label", help="the method's name in the results (default: --method)")
+    p.add_argument("--decoder", default="libjpeg", help="the decoder that reads every file: libjpeg (default), jdno, jdno-cnn")
     p.set_defaults(func=_eval)
 
     p = sub.add_parser("methods", help="every registered method: kind, operating points, default and trained range")
