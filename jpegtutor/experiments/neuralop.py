@@ -13,11 +13,9 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
-
 from .. import datasets, registry, zoo
 from ..files import write_json
-from ..image import read_image
+from ..image import read_image, to_tensor
 from ..jpeg import encode
 from ..metrics.psnr import psnr, psnr_b, psnr_y
 from ..metrics.ssim import ssim
@@ -43,10 +41,6 @@ def ship() -> None:
               f"gain over the plain path on training crops {card['final_100_steps']['gain_db']:+.3f} dB")
 
 
-def _t(image):
-    return torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float() / 255.0
-
-
 def decoders(dataset: str = "live1", qualities=(10, 20, 30, 40), names=("libjpeg", "jdno", "jdno-cnn"),
              limit: int | None = None) -> dict:
     """Each decoder on libjpeg's 4:2:0 files (standard tables) at each quality: PSNR, PSNR-B, PSNR-Y, SSIM."""
@@ -61,7 +55,7 @@ def decoders(dataset: str = "live1", qualities=(10, 20, 30, 40), names=("libjpeg
                 start = time.perf_counter()
                 decoded = registry.get_decoder(n).decode(data)
                 seconds[n] += time.perf_counter() - start
-                x, y = _t(decoded), _t(image)
+                x, y = to_tensor(decoded), to_tensor(image)
                 rows[n][q].append({"psnr_db": float(psnr(x, y)), "psnr_b_db": float(psnr_b(x, y)),
                                    "psnr_y_db": float(psnr_y(x, y)), "ssim": float(ssim(x, y)),
                                    "bpp": 8 * len(data) / (image.shape[0] * image.shape[1])})

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..image import to_uint8
 from ..jpeg import read_coefficients
 from ..jpeg.color import ycbcr_to_rgb
 from ..jpeg.dct import dct_matrix
@@ -221,4 +222,4 @@ def decode_with(model: nn.Module, data: bytes) -> np.ndarray:
     spectra = spectra_from_file(data)
     with torch.no_grad():
         rgb = model.eval()(spectra)[0]
-    return (rgb.clamp(0, 1) * 255.0).round().to(torch.uint8).permute(1, 2, 0).numpy()
+    return to_uint8(rgb)

@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..image import to_tensor
 from ..jpeg import SAMPLING, encode_planes
 from ..jpeg.codec import normalize_subsampling
 from ..jpeg.color import rgb_to_ycbcr, rgb_to_ycbcr_libjpeg, ycbcr_to_rgb
@@ -108,7 +109,7 @@ def encode_with(model: nn.Module, image: np.ndarray, quality: int, subsampling: 
     the model's chroma rounded to 8 bits, then libjpeg's DCT, quantization and (optimized) Huffman coding."""
     subsampling = normalize_subsampling(subsampling)
     luma = rgb_to_ycbcr_libjpeg(image)[..., 0].astype(np.uint8)
-    x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float() / 255.0
+    x = to_tensor(image)
     with torch.no_grad():
         chroma = model.eval()(x, subsampling)[0]
     planes = (chroma * 255.0).round().clamp(0, 255).to(torch.uint8).numpy()

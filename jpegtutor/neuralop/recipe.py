@@ -25,6 +25,7 @@ from ..diff import simulate
 from ..diff.simulator import quality_to_tables
 from ..editors.single_run import run_recipe
 from ..jpeg.color import rgb_to_ycbcr
+from ..metrics import psnr
 from .jdno import JDNO, DecoderCNN, Spectra
 from .jeno import JENO, ChromaCNN, box_subsample, reconstruct
 
@@ -77,7 +78,8 @@ def spectra_of(images: torch.Tensor, tables: torch.Tensor, subsampling: str = "4
 
 
 def _psnr_db(x, y):
-    return (-10 * torch.log10(((x.clamp(0, 1) - y) ** 2).mean((1, 2, 3)).clamp_min(1e-12))).mean()
+    """Mean PSNR of a batch, the output clipped to [0, 1] as a decoder writes it."""
+    return psnr(x.clamp(0, 1), y).clamp_max(100.0).mean()
 
 
 class JDNOLoss(nn.Module):
