@@ -25,8 +25,8 @@ RUNS = Path("runs/neuralop")
 RESULTS = Path("data/results/neuralop")
 
 
-def train(model: str, profile: str = "cpu") -> dict:
-    return train_model(model, RUNS / model, profile, resume=True)
+def train(model: str, profile: str = "cpu", max_steps: int | None = None) -> dict:
+    return train_model(model, RUNS / model, profile, max_steps=max_steps, resume=True)
 
 
 def ship() -> None:
@@ -79,6 +79,7 @@ def main(argv=None) -> int:
     p = sub.add_parser("train")
     p.add_argument("--model", required=True, choices=sorted(MODELS))
     p.add_argument("--profile", default="cpu")
+    p.add_argument("--max-steps", type=int, help="override the profile's step count")
     sub.add_parser("ship")
     p = sub.add_parser("decoders")
     p.add_argument("--dataset", default="live1")
@@ -86,7 +87,7 @@ def main(argv=None) -> int:
     p.add_argument("--qualities", default="10,20,30,40")
     args = parser.parse_args(argv)
     if args.command == "train":
-        print(json.dumps(train(args.model, args.profile)))
+        print(json.dumps(train(args.model, args.profile, args.max_steps)))
     elif args.command == "ship":
         ship()
     else:

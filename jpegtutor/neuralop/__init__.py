@@ -20,6 +20,7 @@ and the decoders ``jdno`` and ``jdno-cnn``.
 
 from __future__ import annotations
 
+import hashlib
 from functools import lru_cache
 
 import torch
@@ -27,12 +28,12 @@ import torch
 from .. import registry, zoo
 from .galerkin import GalerkinAttention, GalerkinBlock, NeuralOperator, galerkin_attention
 from .jdno import JDNO, DecoderCNN, Spectra, decode_with, group_embedding, plain_decode, spectra_from_file
-from .jeno import JENO, ChromaCNN, box_subsample, encode_with, reconstruct, upsample_chroma
+from .jeno import JENO, ChromaCNN, box_subsample, chroma_planes, encode_with, reconstruct, upsample_chroma
 from .recipe import MODELS, PROFILES, JDNOLoss, JENOLoss, build, spectra_of, train, training_tables
 from .sampling import neighbours, sample_features
 
 __all__ = ["JDNO", "JENO", "MODELS", "PROFILES", "ChromaCNN", "DecoderCNN", "GalerkinAttention", "GalerkinBlock",
-           "JDNOLoss", "JENOLoss", "NeuralOperator", "Spectra", "box_subsample", "build", "decode_with", "encode_with",
+           "JDNOLoss", "JENOLoss", "NeuralOperator", "Spectra", "box_subsample", "build", "chroma_planes", "decode_with", "encode_with",
            "galerkin_attention", "group_embedding", "load", "neighbours", "plain_decode", "reconstruct", "sample_features",
            "spectra_from_file", "spectra_of", "train", "training_tables", "upsample_chroma"]
 
@@ -80,8 +81,14 @@ _DESCRIPTIONS = {
 
 
 def _encoder(name: str):
+    last = {}  # the planes of the last image: they do not depend on the quality, so a sweep runs the network once
+
     def encode(image, quality, subsampling):
-        return encode_with(_shipped(name), image, quality, subsampling, optimize=True)
+        key = (hashlib.sha1(image.tobytes()).hexdigest(), image.shape, subsampling)
+        if key not in last:
+            last.clear()
+            last[key] = chroma_planes(_shipped(name), image, subsampling)
+        return encode_with(_shipped(name), image, quality, subsampling, optimize=True, planes=last[key])
     return encode
 
 

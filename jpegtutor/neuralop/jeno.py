@@ -103,14 +103,20 @@ class ChromaCNN(nn.Module):
         return chroma + self.tail(z)
 
 
-def encode_with(model: nn.Module, image: np.ndarray, quality: int, subsampling: str = "4:2:0",
-                optimize: bool = True) -> bytes:
-    """A real JPEG of ``uint8 (H, W, 3)`` whose chroma planes ``model`` chose: libjpeg's own luma,
-    the model's chroma rounded to 8 bits, then libjpeg's DCT, quantization and (optimized) Huffman coding."""
+def chroma_planes(model: nn.Module, image: np.ndarray, subsampling: str = "4:2:0") -> list[np.ndarray]:
+    """The three planes a JENO file holds for ``uint8 (H, W, 3)``: libjpeg's own luma ``(H, W)`` and
+    the model's Cb, Cr rounded to 8 bits ``(ceil(H / v), ceil(W / h))``, all ``uint8``."""
     subsampling = normalize_subsampling(subsampling)
     luma = rgb_to_ycbcr_libjpeg(image)[..., 0].astype(np.uint8)
-    x = to_tensor(image)
     with torch.no_grad():
-        chroma = model.eval()(x, subsampling)[0]
+        chroma = model.eval()(to_tensor(image), subsampling)[0]
     planes = (chroma * 255.0).round().clamp(0, 255).to(torch.uint8).numpy()
-    return encode_planes([luma, planes[0], planes[1]], quality, subsampling, optimize=optimize)
+    return [luma, planes[0], planes[1]]
+
+
+def encode_with(model: nn.Module, image: np.ndarray, quality: int, subsampling: str = "4:2:0",
+                optimize: bool = True, planes: list[np.ndarray] | None = None) -> bytes:
+    """A real JPEG of ``uint8 (H, W, 3)`` whose chroma planes ``model`` chose (:func:`chroma_planes`,
+    or ``planes`` computed before), then libjpeg's DCT, quantization and (optimized) Huffman coding."""
+    planes = chroma_planes(model, image, subsampling) if planes is None else planes
+    return encode_planes(planes, quality, normalize_subsampling(subsampling), optimize=optimize)
