@@ -154,3 +154,28 @@ def test_checkpoint_round_trip_and_registration(tmp_path):
     model.load_state_dict(state)
     assert "jdno" in registry.DECODERS and "jeno" in registry.ENCODERS
     assert registry.get_encoder("jeno").subsamplings == ("4:2:2", "4:2:0")
+
+
+@pytest.mark.parametrize("subsampling", ["4:2:0", "4:2:2"])
+def test_least_squares_chroma_beats_libjpegs_averaging_for_the_decoders_upsampling(subsampling):
+    x = torch.from_numpy(_photo(40, 56, seed=3)).permute(2, 0, 1)[None].float() / 255
+    ycc = neuralop.jeno.rgb_to_ycbcr(x)
+    box = neuralop.box_subsample(ycc[:, 1:], subsampling)
+    solved = neuralop.LeastSquaresChroma()(x, subsampling)
+    assert solved.shape == box.shape and not solved.requires_grad
+
+    def error(chroma):
+        return float(((neuralop.reconstruct(ycc[:, :1], chroma) - x) ** 2).mean())
+    assert error(solved) < 0.95 * error(box)  # the least-squares optimum of a linear upsampler (noise stays)
+    assert torch.equal(neuralop.LeastSquaresChroma()(x, "4:4:4"), ycc[:, 1:])  # nothing to choose at full size
+
+
+def test_chroma_planes_have_libjpegs_component_sizes_and_a_sweep_runs_the_network_once():
+    image = _photo(37, 53)
+    planes = neuralop.chroma_planes(neuralop.LeastSquaresChroma(5), image, "4:2:0")
+    assert [p.shape for p in planes] == [(37, 53), (19, 27), (19, 27)] and all(p.dtype == np.uint8 for p in planes)
+    encoder = registry.get_encoder("chroma-ls")
+    files = [encoder.encode(image, q, "4:2:0") for q in (30, 80)]
+    assert len(files[0]) < len(files[1])
+    for data in files:
+        assert np.asarray(Image.open(io.BytesIO(data)).convert("RGB")).shape == image.shape

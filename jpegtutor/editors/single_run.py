@@ -45,6 +45,7 @@ def run_recipe(name: str, build, defaults: dict, profiles: dict, out, profile: s
             "last": last, "wall_seconds": round(time.perf_counter() - start, 1), "torch": torch.__version__,
             "device": "cuda" if torch.cuda.is_available() else "cpu",
             "command": f"jpegtutor train {name} --profile {profile} --out {out}"
+                       + (f" --max-steps {max_steps}" if max_steps is not None else "")
                        + "".join(f" --set {k}={v}" for k, v in options.items() if v != defaults[k])}
     write_json(out / f"{name}.json", card)
     return card

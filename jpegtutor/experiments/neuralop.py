@@ -2,24 +2,30 @@
 
     python -m jpegtutor.experiments.neuralop train --model jdno|jdno-cnn|jeno|jeno-cnn   # runs/neuralop/<model>
     python -m jpegtutor.experiments.neuralop ship                      # the four into the zoo
-    python -m jpegtutor.experiments.neuralop decoders [--limit N]      # data/results/neuralop/decoders_<dataset>.json
+    python -m jpegtutor.experiments.neuralop compute                   # parameters, MACs/px, memory, ms/MP
+    python -m jpegtutor.experiments.neuralop encoders                  # JENO's RD: data/results/neuralop/encoders.json
+    python -m jpegtutor.experiments.neuralop pipelines [--dataset live1] [--limit N]  # data/results/neuralop/pipelines_<dataset>.json
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import time
 from pathlib import Path
 
 import numpy as np
+import torch
+
 from .. import datasets, registry, zoo
+from ..eval import compare, evaluate
 from ..files import write_json
+from ..runtime import progress
 from ..image import read_image, to_tensor
-from ..jpeg import encode
 from ..metrics.psnr import psnr, psnr_b, psnr_y
 from ..metrics.ssim import ssim
-from ..neuralop import MODELS, train as train_model
+from ..neuralop import MODELS, PROFILES, train as train_model
 
 RUNS = Path("runs/neuralop")
 RESULTS = Path("data/results/neuralop")
@@ -34,6 +40,8 @@ def ship() -> None:
         card = json.loads((RUNS / name / f"{name}.json").read_text())
         log = [json.loads(line) for line in (RUNS / name / "log.jsonl").read_text().splitlines()]
         tail = log[-100:]
+        if "--max-steps" not in card["command"] and card["steps"] != PROFILES[card["profile"]]["max_steps"]:
+            card["command"] += f" --max-steps {card['steps']}"
         card["final_100_steps"] = {k: float(np.mean([r[k] for r in tail])) for k in ("loss", "psnr_db", "plain_psnr_db", "gain_db")}
         zoo.ship(name, RUNS / name / f"{name}.pt", card, registry.DECODERS[name].description if name in registry.DECODERS
                  else registry.ENCODERS[name].description)
@@ -41,35 +49,149 @@ def ship() -> None:
               f"gain over the plain path on training crops {card['final_100_steps']['gain_db']:+.3f} dB")
 
 
-def decoders(dataset: str = "live1", qualities=(10, 20, 30, 40), names=("libjpeg", "jdno", "jdno-cnn"),
-             limit: int | None = None) -> dict:
-    """Each decoder on libjpeg's 4:2:0 files (standard tables) at each quality: PSNR, PSNR-B, PSNR-Y, SSIM."""
+PAIRS = ("libjpeg+libjpeg", "libjpeg+jdno", "libjpeg+jdno-cnn", "jeno+libjpeg", "jeno-cnn+libjpeg", "jeno+jdno",
+         "jeno-cnn+jdno-cnn")
+
+
+def pipelines(dataset: str = "live1", qualities=(10, 20, 30, 40), pairs=PAIRS, limit: int | None = None,
+              out: str | None = None) -> dict:
+    """Each ``encoder+decoder`` pair at each quality (4:2:0, standard tables, optimized Huffman
+    tables): PSNR, PSNR-B, PSNR-Y, SSIM and bpp per image and on average, and each decoder's time.
+    ``libjpeg`` as the encoder is libjpeg-optimized (the same pixels as plain libjpeg, fewer bits)."""
     paths = datasets.image_paths(dataset)[:limit]
-    rows = {n: {q: [] for q in qualities} for n in names}
-    seconds = {n: 0.0 for n in names}
-    for path in paths:
+    rows = {pair: {q: [] for q in qualities} for pair in pairs}
+    seconds = {pair: 0.0 for pair in pairs}
+    for path in progress(paths, desc=f"pipelines on {dataset}"):
         image = read_image(path)
+        y = to_tensor(image)
         for q in qualities:
-            data = encode(image, q, "4:2:0")
-            for n in names:
+            files = {}
+            for pair in pairs:
+                encoder, decoder = pair.split("+")
+                if encoder not in files:
+                    files[encoder] = registry.get_encoder("libjpeg-optimized" if encoder == "libjpeg" else encoder) \
+                        .encode(image, q, "4:2:0")
+                data = files[encoder]
                 start = time.perf_counter()
-                decoded = registry.get_decoder(n).decode(data)
-                seconds[n] += time.perf_counter() - start
-                x, y = to_tensor(decoded), to_tensor(image)
-                rows[n][q].append({"psnr_db": float(psnr(x, y)), "psnr_b_db": float(psnr_b(x, y)),
-                                   "psnr_y_db": float(psnr_y(x, y)), "ssim": float(ssim(x, y)),
-                                   "bpp": 8 * len(data) / (image.shape[0] * image.shape[1])})
+                x = to_tensor(registry.get_decoder(decoder).decode(data))
+                seconds[pair] += time.perf_counter() - start
+                rows[pair][q].append({"psnr_db": float(psnr(x, y)), "psnr_b_db": float(psnr_b(x, y)),
+                                      "psnr_y_db": float(psnr_y(x, y)), "ssim": float(ssim(x, y)),
+                                      "bpp": 8 * len(data) / (image.shape[0] * image.shape[1])})
     pixels = sum(np.prod(read_image(p).shape[:2]) for p in paths) * len(qualities)
-    out = {"dataset": dataset, "images": len(paths), "subsampling": "4:2:0", "encoder": "libjpeg, standard tables",
-           "qualities": list(qualities),
-           "mean": {n: {str(q): {k: float(np.mean([r[k] for r in rows[n][q]])) for k in rows[n][q][0]} for q in qualities}
-                    for n in names},
-           "ms_per_megapixel": {n: 1000 * seconds[n] / (pixels / 1e6) for n in names},
-           "per_image": {n: {str(q): rows[n][q] for q in qualities} for n in names}}
-    write_json(RESULTS / f"decoders_{dataset}.json", out)
-    for n in names:
-        print(n, " ".join(f"q{q}: {out['mean'][n][str(q)]['psnr_db']:.2f}/{out['mean'][n][str(q)]['psnr_b_db']:.2f}"
-                          for q in qualities), f"{out['ms_per_megapixel'][n]:.0f} ms/MP")
+    result = {"dataset": dataset, "images": len(paths), "subsampling": "4:2:0",
+              "tables": "standard (libjpeg quality scaling)", "huffman": "optimized", "qualities": list(qualities),
+              "models": {name: {k: zoo.card(name).get(k) for k in ("steps", "profile", "wall_seconds")}
+                         for name in MODELS if name in zoo.manifest()},
+              "mean": {p: {str(q): {k: float(np.mean([r[k] for r in rows[p][q]])) for k in rows[p][q][0]}
+                           for q in qualities} for p in pairs},
+              "decode_ms_per_megapixel": {p: 1000 * seconds[p] / (pixels / 1e6) for p in pairs},
+              "per_image": {p: {str(q): rows[p][q] for q in qualities} for p in pairs}}
+    write_json(RESULTS / f"{out or 'pipelines_' + dataset}.json", result)
+    for p in pairs:
+        print(f"{p:18s}", " ".join(f"q{q}: {result['mean'][p][str(q)]['psnr_db']:.2f}/{result['mean'][p][str(q)]['psnr_b_db']:.2f}"
+                                   for q in qualities), f"{result['decode_ms_per_megapixel'][p]:.0f} ms/MP")
+    return result
+
+
+ENCODER_QUALITIES = (5, 10, 15, 20, 30, 40, 50, 70, 85)
+
+
+def encoders(datasets_=("kodak", "live1"), names=("jeno", "jeno-cnn", "chroma-ls"), qualities=ENCODER_QUALITIES,
+             limit: int | None = None) -> dict:
+    """JENO's files against libjpeg's at equal Huffman settings: each encoder's RD curve (4:2:0, libjpeg's
+    decoder, LPIPS included) -> ``neuralop/<name>_<dataset>_420.json``, and its BD-rates against
+    libjpeg-optimized and mozjpeg (their curves from the classical experiment) -> ``neuralop/encoders.json``."""
+    rows = []
+    for dataset in datasets_:
+        references = {ref: json.loads((Path("data/results/classical") / f"{ref}_{dataset}_420.json").read_text())
+                      for ref in ("libjpeg-optimized", "mozjpeg")}
+        for name in names:
+            result = evaluate(name, dataset, qualities, "4:2:0", baseline=references["libjpeg-optimized"], limit=limit)
+            write_json(RESULTS / f"{name}_{dataset}_420.json", result)
+            against = {}
+            for ref, reference in references.items():
+                compared = compare(result, reference)
+                against[ref] = {"all": compared["bd_rate_percent"], **compared["bd_rate_percent_by_range"]}
+            rows.append({"method": name, "dataset": dataset, "subsampling": "4:2:0", "images": len(result["images"]),
+                         "results_file": f"neuralop/{name}_{dataset}_420.json", "against": against})
+            print(f"{name} on {dataset}: BD-rate (PSNR) vs libjpeg-optimized {against['libjpeg-optimized']['all']['psnr_db']:+.2f} %, "
+                  f"vs mozjpeg {against['mozjpeg']['all']['psnr_db']:+.2f} %")
+    out = {"qualities": list(qualities), "rows": rows,
+           "command": "python -m jpegtutor.experiments.neuralop encoders"}
+    write_json(RESULTS / "encoders.json", out)
+    return out
+
+
+def _peak_rss_mb(name: str, height: int, width: int, queue) -> None:
+    """(in a child process) the peak resident memory one forward pass of ``name`` adds, in MB."""
+    import resource  # POSIX only
+
+    from ..neuralop import load
+
+    torch.set_num_threads(1)
+    model, before = load(name), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    _forward(model, name, height, width)
+    queue.put((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
+
+
+def _example(name: str, height: int, width: int):
+    """A model's input for an ``height x width`` image: the image (JENO side) or a q10 file's spectra."""
+    from ..jpeg import encode
+    from ..neuralop import spectra_from_file
+
+    generator = np.random.default_rng(0)
+    image = (np.clip(np.cumsum(generator.normal(0, 8, (height, width, 3)), axis=1), -60, 60) + 128).astype(np.uint8)
+    if MODELS[name][2] == "decoder":
+        return spectra_from_file(encode(image, 10, "4:2:0"))
+    return to_tensor(image)
+
+
+def _forward(model, name, height, width):
+    x = _example(name, height, width)
+    with torch.no_grad():
+        return model(x) if MODELS[name][2] == "decoder" else model(x, "4:2:0")
+
+
+def compute(height: int = 512, width: int = 768, repeats: int = 3) -> dict:
+    """Parameters, MACs per pixel (convolutions and matrix products, ``torch.utils.flop_counter``),
+    peak memory of one forward pass and CPU time per megapixel (one thread, median of ``repeats``)
+    of each shipped model on an ``height x width`` image -> ``neuralop/compute.json``."""
+    from torch.utils.flop_counter import FlopCounterMode
+
+    from ..neuralop import load
+    from ..neuralop.layers import count_parameters
+
+    torch.set_num_threads(1)
+    rows = []
+    for name in MODELS:
+        model = load(name)
+        counter = FlopCounterMode(display=False)
+        with counter:
+            _forward(model, name, 128, 128)
+        times = []
+        for _ in range(repeats):
+            x = _example(name, height, width)
+            start = time.perf_counter()
+            with torch.no_grad():
+                model(x) if MODELS[name][2] == "decoder" else model(x, "4:2:0")
+            times.append(time.perf_counter() - start)
+        context = multiprocessing.get_context("spawn")
+        queue = context.Queue()
+        child = context.Process(target=_peak_rss_mb, args=(name, height, width, queue))
+        child.start()
+        memory = queue.get(timeout=600)
+        child.join()
+        rows.append({"model": name, "side": MODELS[name][2], "parameters": count_parameters(model),
+                     "macs_per_pixel": counter.get_total_flops() / 2 / (128 * 128),
+                     "cpu_ms_per_megapixel": 1000 * float(np.median(times)) / (height * width / 1e6),
+                     "peak_memory_mb": memory})
+        print(f"{name:9s} {rows[-1]['parameters']:>8,d} parameters, {rows[-1]['macs_per_pixel'] / 1e3:7.1f} kMAC/px, "
+              f"{rows[-1]['cpu_ms_per_megapixel']:7.0f} ms/MP, {memory:6.0f} MB")
+    out = {"image": [height, width], "threads": 1, "device": "cpu", "torch": torch.__version__, "rows": rows,
+           "paper": {"jeno": {"parameters": 2.9e6}, "jdno": {"parameters": 26.8e6}},
+           "command": "python -m jpegtutor.experiments.neuralop compute"}
+    write_json(RESULTS / "compute.json", out)
     return out
 
 
@@ -81,17 +203,27 @@ def main(argv=None) -> int:
     p.add_argument("--profile", default="cpu")
     p.add_argument("--max-steps", type=int, help="override the profile's step count")
     sub.add_parser("ship")
-    p = sub.add_parser("decoders")
+    sub.add_parser("compute")
+    p = sub.add_parser("encoders")
+    p.add_argument("--limit", type=int)
+    p = sub.add_parser("pipelines")
     p.add_argument("--dataset", default="live1")
     p.add_argument("--limit", type=int)
     p.add_argument("--qualities", default="10,20,30,40")
+    p.add_argument("--pairs", default=",".join(PAIRS), help="encoder+decoder pairs, comma separated")
+    p.add_argument("--out", help="results file stem (default pipelines_<dataset>)")
     args = parser.parse_args(argv)
     if args.command == "train":
         print(json.dumps(train(args.model, args.profile, args.max_steps)))
     elif args.command == "ship":
         ship()
+    elif args.command == "compute":
+        compute()
+    elif args.command == "encoders":
+        encoders(limit=args.limit)
     else:
-        decoders(args.dataset, tuple(int(q) for q in args.qualities.split(",")), limit=args.limit)
+        pipelines(args.dataset, tuple(int(q) for q in args.qualities.split(",")), tuple(args.pairs.split(",")),
+                  args.limit, args.out)
     return 0
 
 

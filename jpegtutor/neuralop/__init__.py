@@ -9,7 +9,8 @@ neural operators on either side of an unchanged JPEG file.
   Swin-style features, cosine neural operator conditioned on the tables); it reads any encoder's files;
 - :mod:`.recipe`: training both, and the same-size CNN baselines ``jeno-cnn`` and ``jdno-cnn``.
 
-Registered: the encoders ``jeno`` and ``jeno-cnn`` (4:2:0 and 4:2:2, optimized Huffman tables)
+Registered: the encoders ``jeno``, ``jeno-cnn`` and ``chroma-ls`` (JENO's objective solved per
+image, no network) (4:2:0 and 4:2:2, optimized Huffman tables)
 and the decoders ``jdno`` and ``jdno-cnn``.
 
     jpegtutor train jdno --profile cpu --out runs/jdno
@@ -28,11 +29,11 @@ import torch
 from .. import registry, zoo
 from .galerkin import GalerkinAttention, GalerkinBlock, NeuralOperator, galerkin_attention
 from .jdno import JDNO, DecoderCNN, Spectra, decode_with, group_embedding, plain_decode, spectra_from_file
-from .jeno import JENO, ChromaCNN, box_subsample, chroma_planes, encode_with, reconstruct, upsample_chroma
+from .jeno import JENO, ChromaCNN, LeastSquaresChroma, box_subsample, chroma_planes, encode_with, reconstruct, upsample_chroma
 from .recipe import MODELS, PROFILES, JDNOLoss, JENOLoss, build, spectra_of, train, training_tables
 from .sampling import neighbours, sample_features
 
-__all__ = ["JDNO", "JENO", "MODELS", "PROFILES", "ChromaCNN", "DecoderCNN", "GalerkinAttention", "GalerkinBlock",
+__all__ = ["JDNO", "JENO", "MODELS", "PROFILES", "ChromaCNN", "LeastSquaresChroma", "DecoderCNN", "GalerkinAttention", "GalerkinBlock",
            "JDNOLoss", "JENOLoss", "NeuralOperator", "Spectra", "box_subsample", "build", "chroma_planes", "decode_with", "encode_with",
            "galerkin_attention", "group_embedding", "load", "neighbours", "plain_decode", "reconstruct", "sample_features",
            "spectra_from_file", "spectra_of", "train", "training_tables", "upsample_chroma"]
@@ -74,10 +75,16 @@ _DESCRIPTIONS = {
     "jeno": "JPNeO's encoding neural operator (Han et al. 2025): chroma subsampled by EDSR features + a Galerkin "
             "operator, written by libjpeg's steps from raw planes; any decoder reads it",
     "jeno-cnn": "JENO's same-size CNN baseline: EDSR features averaged per chroma sample, a residual on libjpeg's averaging",
+    "chroma-ls": "JENO's goal without a network: per image, the chroma samples whose bilinear upsampling is closest "
+                 "to the image (least squares), written by libjpeg's steps from raw planes",
     "jdno": "JPNeO's decoding neural operator (Han et al. 2025): a file's spectra -> Swin-style features -> cosine "
             "neural operator conditioned on the tables -> RGB",
     "jdno-cnn": "JDNO's same-size CNN baseline: a U-Net residual on the plain decode",
 }
+
+
+def _network(name: str) -> torch.nn.Module:
+    return LeastSquaresChroma() if name == "chroma-ls" else _shipped(name)
 
 
 def _encoder(name: str):
@@ -87,8 +94,8 @@ def _encoder(name: str):
         key = (hashlib.sha1(image.tobytes()).hexdigest(), image.shape, subsampling)
         if key not in last:
             last.clear()
-            last[key] = chroma_planes(_shipped(name), image, subsampling)
-        return encode_with(_shipped(name), image, quality, subsampling, optimize=True, planes=last[key])
+            last[key] = chroma_planes(_network(name), image, subsampling)
+        return encode_with(_network(name), image, quality, subsampling, optimize=True, planes=last[key])
     return encode
 
 
@@ -99,6 +106,11 @@ for _name in ("jeno", "jeno-cnn"):
          "chroma": f"subsampled by {_name}"},
         subsamplings=("4:2:2", "4:2:0"), missing=_missing(_name), train=_trainer(_name), profiles=tuple(PROFILES),
         options=dict(MODELS[_name][1])))
+registry.register_encoder(registry.Encoder(
+    "chroma-ls", _DESCRIPTIONS["chroma-ls"], _encoder("chroma-ls"),
+    {"library": "jpegtutor's libjpeg-exact codec from raw planes", "huffman": "optimized", "progressive": False,
+     "chroma": "least squares for the decoder's upsampling, per image (L-BFGS, 30 iterations)"},
+    subsamplings=("4:2:2", "4:2:0")))
 for _name in ("jdno", "jdno-cnn"):
     registry.register_decoder(registry.Decoder(
         _name, _DESCRIPTIONS[_name], lambda data, _n=_name: decode_with(_shipped(_n), data), missing=_missing(_name),

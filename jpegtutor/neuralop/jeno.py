@@ -28,7 +28,7 @@ from .galerkin import NeuralOperator
 from .layers import EDSR, ResBlock, pad_to_multiple
 from .sampling import sample_features
 
-__all__ = ["JENO", "ChromaCNN", "box_subsample", "encode_with", "upsample_chroma", "reconstruct"]
+__all__ = ["JENO", "ChromaCNN", "LeastSquaresChroma", "box_subsample", "chroma_planes", "encode_with", "upsample_chroma", "reconstruct"]
 
 
 def _factors(subsampling: str) -> tuple[int, int]:
@@ -81,6 +81,36 @@ class JENO(nn.Module):
         z = self.extract(padded)
         query = sample_features(z, chroma.shape[-2:], (2.0 * fv / padded.shape[-2], 2.0 * fh / padded.shape[-1]))
         return chroma + self.operator(query)
+
+
+class LeastSquaresChroma(nn.Module):
+    """JENO's target without a network: for one image, the chroma samples ``c`` whose upsampling is
+    closest to the image, ``argmin_c || RGB(X_Y, U(c)) - X ||_2^2``, found by L-BFGS from libjpeg's
+    averages (``steps`` iterations; ``U`` is linear, so this is a least-squares problem).
+    ``(B, 3, H, W)`` in [0, 1] -> ``(B, 2, ceil(H / fv), ceil(W / fh))``, like :class:`JENO`."""
+
+    def __init__(self, steps: int = 30):
+        super().__init__()
+        self.steps = steps
+
+    def forward(self, rgb: torch.Tensor, subsampling: str = "4:2:0") -> torch.Tensor:
+        ycc = rgb_to_ycbcr(rgb)
+        start = box_subsample(ycc[:, 1:], subsampling)
+        if start.shape[-2:] == rgb.shape[-2:]:
+            return start
+        luma, target = ycc[:, :1].detach(), rgb.detach()
+        chroma = start.detach().clone().requires_grad_(True)
+        solver = torch.optim.LBFGS([chroma], lr=1.0, max_iter=self.steps, line_search_fn="strong_wolfe")
+
+        def closure():
+            solver.zero_grad()
+            loss = ((reconstruct(luma, chroma) - target) ** 2).sum()  # a sum: a mean has gradients below L-BFGS's tolerance
+            loss.backward()
+            return loss
+
+        with torch.enable_grad():
+            solver.step(closure)
+        return chroma.detach()
 
 
 class ChromaCNN(nn.Module):
