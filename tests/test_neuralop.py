@@ -149,6 +149,10 @@ def test_checkpoint_round_trip_and_registration(tmp_path):
     card = neuralop.train("jdno", tmp_path / "run", "quick", max_steps=2, echo=lambda *a: None,
                           channels=16, depth=2, heads=2, cosines=8, width=16, op_heads=2)
     assert card["steps"] == 2 and (tmp_path / "run" / "jdno.pt").is_file()
+    again = neuralop.train("jdno", tmp_path / "run", "quick", max_steps=2, resume=True, echo=lambda *a: None,
+                           channels=16, depth=2, heads=2, cosines=8, width=16, op_heads=2)
+    assert again["wall_seconds"] == card["wall_seconds"]  # nothing left to do: the card keeps the real run's time
+    assert "--max-steps 2" in card["command"]
     state = torch.load(tmp_path / "run" / "jdno.pt", weights_only=True)
     model = neuralop.JDNO(channels=16, depth=2, heads=2, cosines=8, width=16, op_heads=2)
     model.load_state_dict(state)

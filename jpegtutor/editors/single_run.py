@@ -8,6 +8,8 @@ the last logged terms, wall time, the command that reproduces it) beside the tra
 
 from __future__ import annotations
 
+import json
+
 import time
 from pathlib import Path
 
@@ -47,5 +49,10 @@ def run_recipe(name: str, build, defaults: dict, profiles: dict, out, profile: s
             "command": f"jpegtutor train {name} --profile {profile} --out {out}"
                        + (f" --max-steps {max_steps}" if max_steps is not None else "")
                        + "".join(f" --set {k}={v}" for k, v in options.items() if v != defaults[k])}
+    previous = out / f"{name}.json"
+    if previous.is_file():  # a resume with nothing left to do keeps the wall time of the run that did the work
+        earlier = json.loads(previous.read_text())
+        if earlier.get("steps") == card["steps"] and earlier.get("last") == last:
+            card["wall_seconds"] = earlier["wall_seconds"]
     write_json(out / f"{name}.json", card)
     return card

@@ -35,8 +35,8 @@ def train(model: str, profile: str = "cpu", max_steps: int | None = None) -> dic
     return train_model(model, RUNS / model, profile, max_steps=max_steps, resume=True)
 
 
-def ship() -> None:
-    for name in MODELS:
+def ship(names=tuple(MODELS)) -> None:
+    for name in names:
         card = json.loads((RUNS / name / f"{name}.json").read_text())
         log = [json.loads(line) for line in (RUNS / name / "log.jsonl").read_text().splitlines()]
         tail = log[-100:]
@@ -202,7 +202,8 @@ def main(argv=None) -> int:
     p.add_argument("--model", required=True, choices=sorted(MODELS))
     p.add_argument("--profile", default="cpu")
     p.add_argument("--max-steps", type=int, help="override the profile's step count")
-    sub.add_parser("ship")
+    p = sub.add_parser("ship")
+    p.add_argument("--models", default=",".join(MODELS), help="comma separated (default: all four)")
     sub.add_parser("compute")
     p = sub.add_parser("encoders")
     p.add_argument("--limit", type=int)
@@ -216,7 +217,7 @@ def main(argv=None) -> int:
     if args.command == "train":
         print(json.dumps(train(args.model, args.profile, args.max_steps)))
     elif args.command == "ship":
-        ship()
+        ship(tuple(args.models.split(",")))
     elif args.command == "compute":
         compute()
     elif args.command == "encoders":
