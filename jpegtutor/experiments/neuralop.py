@@ -2,6 +2,7 @@
 
     python -m jpegtutor.experiments.neuralop train --model jdno|jdno-cnn|jeno|jeno-cnn   # runs/neuralop/<model>
     python -m jpegtutor.experiments.neuralop ship                      # the four into the zoo
+    python -m jpegtutor.experiments.neuralop ablate                    # which part of JDNO learns: ablation.json
     python -m jpegtutor.experiments.neuralop compute                   # parameters, MACs/px, memory, ms/MP
     python -m jpegtutor.experiments.neuralop encoders                  # JENO's RD: data/results/neuralop/encoders.json
     python -m jpegtutor.experiments.neuralop pipelines [--dataset live1] [--limit N]  # data/results/neuralop/pipelines_<dataset>.json
@@ -11,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
 import time
 from pathlib import Path
 
@@ -87,7 +87,17 @@ def pipelines(dataset: str = "live1", qualities=(10, 20, 30, 40), pairs=PAIRS, l
                            for q in qualities} for p in pairs},
               "decode_ms_per_megapixel": {p: 1000 * seconds[p] / (pixels / 1e6) for p in pairs},
               "per_image": {p: {str(q): rows[p][q] for q in qualities} for p in pairs}}
-    write_json(RESULTS / f"{out or 'pipelines_' + dataset}.json", result)
+    path = RESULTS / f"{out or 'pipelines_' + dataset}.json"
+    if path.is_file():  # pairs measured earlier on the same images and qualities stay (run JDNO's pairs apart)
+        earlier = json.loads(path.read_text())
+        if (earlier["images"], earlier["qualities"]) == (result["images"], result["qualities"]):
+            for key in ("mean", "decode_ms_per_megapixel", "per_image"):
+                result[key] = {**{p: v for p, v in earlier[key].items() if p not in pairs}, **result[key]}
+            result["models"] = {**earlier.get("models", {}), **result["models"]}
+            order = [p for p in PAIRS if p in result["mean"]] + [p for p in result["mean"] if p not in PAIRS]
+            for key in ("mean", "decode_ms_per_megapixel", "per_image"):
+                result[key] = {p: result[key][p] for p in order}
+    write_json(path, result)
     for p in pairs:
         print(f"{p:18s}", " ".join(f"q{q}: {result['mean'][p][str(q)]['psnr_db']:.2f}/{result['mean'][p][str(q)]['psnr_b_db']:.2f}"
                                    for q in qualities), f"{result['decode_ms_per_megapixel'][p]:.0f} ms/MP")
@@ -123,16 +133,33 @@ def encoders(datasets_=("kodak", "live1"), names=("jeno", "jeno-cnn", "chroma-ls
     return out
 
 
-def _peak_rss_mb(name: str, height: int, width: int, queue) -> None:
-    """(in a child process) the peak resident memory one forward pass of ``name`` adds, in MB."""
-    import resource  # POSIX only
+def _peak_memory_mb(model, name: str, height: int, width: int) -> float:
+    """The peak resident memory one forward pass adds over what was resident before it, in MB
+    (RSS sampled every millisecond from ``/proc/self/statm``; Linux only, else NaN)."""
+    import threading
 
-    from ..neuralop import load
+    statm = Path("/proc/self/statm")
+    if not statm.is_file():
+        return float("nan")
+    page = 4096 / 2**20
 
-    torch.set_num_threads(1)
-    model, before = load(name), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    _forward(model, name, height, width)
-    queue.put((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
+    def rss():
+        return int(statm.read_text().split()[1]) * page
+
+    x, base, peak, done = _example(name, height, width), rss(), [0.0], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], rss())
+            time.sleep(0.001)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    with torch.no_grad():
+        model(x) if MODELS[name][2] == "decoder" else model(x, "4:2:0")
+    done.set()
+    sampler.join()
+    return max(peak[0], rss()) - base
 
 
 def _example(name: str, height: int, width: int):
@@ -176,12 +203,7 @@ def compute(height: int = 512, width: int = 768, repeats: int = 3) -> dict:
             with torch.no_grad():
                 model(x) if MODELS[name][2] == "decoder" else model(x, "4:2:0")
             times.append(time.perf_counter() - start)
-        context = multiprocessing.get_context("spawn")
-        queue = context.Queue()
-        child = context.Process(target=_peak_rss_mb, args=(name, height, width, queue))
-        child.start()
-        memory = queue.get(timeout=600)
-        child.join()
+        memory = _peak_memory_mb(model, name, height, width)
         rows.append({"model": name, "side": MODELS[name][2], "parameters": count_parameters(model),
                      "macs_per_pixel": counter.get_total_flops() / 2 / (128 * 128),
                      "cpu_ms_per_megapixel": 1000 * float(np.median(times)) / (height * width / 1e6),
@@ -195,6 +217,51 @@ def compute(height: int = 512, width: int = 768, repeats: int = 3) -> dict:
     return out
 
 
+ABLATION = {  # label -> (model, options): what part of JDNO learns in a short CPU run
+    "JDNO (cosine operator + 2 Galerkin layers)": ("jdno", {}),
+    "JDNO, cosine operator without Galerkin layers": ("jdno", {"layers": 0}),
+    "JDNO's features, pixel-shuffle head": ("jdno", {"pixel_head": 1}),
+    "same-size U-Net (jdno-cnn)": ("jdno-cnn", {}),
+}
+
+
+def ablate(steps: int = 300) -> dict:
+    """Each :data:`ABLATION` variant trained ``steps`` steps at quality 10 (the cpu profile's crops,
+    batch and learning rate; every batch new crops, so the logged gain is on crops not yet trained on),
+    and the full JDNO fitted to one fixed batch (can it fit at all?) -> ``neuralop/ablation.json``."""
+    runs = {}
+    for label, (model, options) in ABLATION.items():
+        out = RUNS / "ablation" / label.split(" (")[0].replace(" ", "-").replace(",", "").replace("'", "")
+        card = train_model(model, out, "cpu", max_steps=steps, resume=True, echo=lambda *a: None,
+                           qualities=(1, 1), **options)
+        log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
+        runs[label] = {"model": model, "options": options, "wall_seconds": card["wall_seconds"],
+                       "gain_db": [r["gain_db"] for r in log]}
+        print(f"{label:48s} last 50 steps {np.mean(runs[label]['gain_db'][-50:]):+.3f} dB, {card['wall_seconds']:.0f} s")
+    # one fixed batch, the same settings
+    from ..neuralop import JDNO, recipe
+
+    torch.manual_seed(0)
+    paths = datasets.image_paths("train")[:8]
+    crops = torch.cat([to_tensor(read_image(p))[:, :, 96:160, 96:160] for p in paths])
+    model, loss = JDNO(), recipe.JDNOLoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=PROFILES["cpu"]["lr"])
+    fixed = []
+    for _ in range(steps):
+        terms = loss(model, crops, torch.ones(len(crops)))
+        optimizer.zero_grad()
+        terms["loss"].backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        fixed.append(float(terms["gain_db"]))
+    runs["JDNO fitted to one fixed batch"] = {"model": "jdno", "options": {}, "gain_db": fixed}
+    print(f"{'JDNO fitted to one fixed batch':48s} last 50 steps {np.mean(fixed[-50:]):+.3f} dB")
+    out = {"steps": steps, "quality": 10, "settings": {k: PROFILES["cpu"][k] for k in ("crop", "batch", "lr")},
+           "runs": runs, "command": "python -m jpegtutor.experiments.neuralop ablate"}
+    write_json(RESULTS / "ablation.json", out)
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m jpegtutor.experiments.neuralop", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -205,6 +272,7 @@ def main(argv=None) -> int:
     p = sub.add_parser("ship")
     p.add_argument("--models", default=",".join(MODELS), help="comma separated (default: all four)")
     sub.add_parser("compute")
+    sub.add_parser("ablate")
     p = sub.add_parser("encoders")
     p.add_argument("--limit", type=int)
     p = sub.add_parser("pipelines")
@@ -220,6 +288,8 @@ def main(argv=None) -> int:
         ship(tuple(args.models.split(",")))
     elif args.command == "compute":
         compute()
+    elif args.command == "ablate":
+        ablate()
     elif args.command == "encoders":
         encoders(limit=args.limit)
     else:

@@ -124,12 +124,18 @@ class JDNO(nn.Module):
 
     ``channels``/``depth``/``heads``/``window``: the Swin-style extractor (the paper: SwinV2 at 256
     channels); ``cosines``: ``M``, the cosine features (the paper: 128); ``width``/``op_heads``/``layers``:
-    the Galerkin operator. Defaults: the compact CPU model."""
+    the Galerkin operator; ``pixel_head=1``: the ablation of chapter 14 (features to pixels by a conv
+    and a pixel shuffle instead of the cosine operator). Defaults: the compact CPU model."""
 
     def __init__(self, channels: int = 64, depth: int = 4, heads: int = 4, window: int = 8, cosines: int = 32,
-                 width: int = 48, op_heads: int = 4, layers: int = 2):
+                 width: int = 48, op_heads: int = 4, layers: int = 2, pixel_head: int = 0):
         super().__init__()
         self.window, self.cosines = window, cosines
+        # pixel_head=1, an ablation (ours): the same features to pixels by a conv + pixel shuffle, no cosine operator
+        self.pixel_head = nn.Sequential(nn.Conv2d(channels, 48, 3, padding=1), nn.PixelShuffle(4)) if pixel_head else None
+        if pixel_head:
+            nn.init.zeros_(self.pixel_head[0].weight)
+            nn.init.zeros_(self.pixel_head[0].bias)
         self.embed = nn.Conv2d(48, channels, 3, padding=1)
         self.blocks = nn.ModuleList(WindowBlock(channels, heads, window, shift=i % 2 == 1) for i in range(depth))
         self.after = nn.Conv2d(channels, channels, 3, padding=1)
@@ -150,6 +156,9 @@ class JDNO(nn.Module):
 
     def forward(self, spectra: Spectra) -> torch.Tensor:
         z = self.features(spectra)
+        if self.pixel_head is not None:
+            h, w = spectra.size
+            return plain_decode(spectra) + self.pixel_head(z)[..., :h, :w]
         b = z.shape[0]
         amplitude = self.h_a(z) * self.h_q(spectra.tables.reshape(b, 128) / 255.0)[:, :, None, None]
         grid = torch.cat([amplitude, self.h_f(z)], dim=1)

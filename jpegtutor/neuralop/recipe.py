@@ -39,7 +39,7 @@ PROFILES = {
 # name -> (network class, its options and defaults, side)
 MODELS = {
     "jdno": (JDNO, {"channels": 64, "depth": 4, "heads": 4, "window": 8, "cosines": 32, "width": 48, "op_heads": 4,
-                    "layers": 2}, "decoder"),
+                    "layers": 2, "pixel_head": 0}, "decoder"),
     "jdno-cnn": (DecoderCNN, {"channels": 19}, "decoder"),
     "jeno": (JENO, {"features": 32, "blocks": 4, "width": 64, "heads": 8, "layers": 2}, "encoder"),
     "jeno-cnn": (ChromaCNN, {"features": 37, "blocks": 5}, "encoder"),
