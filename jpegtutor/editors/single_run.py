@@ -9,7 +9,6 @@ the last logged terms, wall time, the command that reproduces it) beside the tra
 from __future__ import annotations
 
 import json
-
 import time
 from pathlib import Path
 

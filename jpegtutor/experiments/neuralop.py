@@ -21,11 +21,11 @@ import torch
 from .. import datasets, registry, zoo
 from ..eval import compare, evaluate
 from ..files import write_json
-from ..runtime import progress
 from ..image import read_image, to_tensor
 from ..metrics.psnr import psnr, psnr_b, psnr_y
 from ..metrics.ssim import ssim
 from ..neuralop import MODELS, PROFILES, train as train_model
+from ..runtime import progress
 
 RUNS = Path("runs/neuralop")
 RESULTS = Path("data/results/neuralop")
@@ -107,28 +107,39 @@ def pipelines(dataset: str = "live1", qualities=(10, 20, 30, 40), pairs=PAIRS, l
 ENCODER_QUALITIES = (5, 10, 15, 20, 30, 40, 50, 70, 85)
 
 
+REFERENCES = ("libjpeg-optimized", "mozjpeg", "jpegli-optimized")  # their curves: the classical experiment
+
+
 def encoders(datasets_=("kodak", "live1"), names=("jeno", "jeno-cnn", "chroma-ls"), qualities=ENCODER_QUALITIES,
              limit: int | None = None) -> dict:
     """JENO's files against libjpeg's at equal Huffman settings: each encoder's RD curve (4:2:0, libjpeg's
-    decoder, LPIPS included) -> ``neuralop/<name>_<dataset>_420.json``, and its BD-rates against
-    libjpeg-optimized and mozjpeg (their curves from the classical experiment) -> ``neuralop/encoders.json``."""
+    decoder, LPIPS included) -> ``neuralop/<name>_<dataset>_420.json``, then :func:`encoder_summary`."""
+    for dataset in datasets_:
+        for name in names:
+            result = evaluate(name, dataset, qualities, "4:2:0", limit=limit)
+            write_json(RESULTS / f"{name}_{dataset}_420.json", result)
+    return encoder_summary(datasets_, names)
+
+
+def encoder_summary(datasets_=("kodak", "live1"), names=("jeno", "jeno-cnn", "chroma-ls")) -> dict:
+    """BD-rates of the stored curves against libjpeg-optimized, mozjpeg and jpegli-optimized (whole
+    range and each bpp window) -> ``neuralop/encoders.json``."""
     rows = []
     for dataset in datasets_:
         references = {ref: json.loads((Path("data/results/classical") / f"{ref}_{dataset}_420.json").read_text())
-                      for ref in ("libjpeg-optimized", "mozjpeg")}
+                      for ref in REFERENCES}
         for name in names:
-            result = evaluate(name, dataset, qualities, "4:2:0", baseline=references["libjpeg-optimized"], limit=limit)
-            write_json(RESULTS / f"{name}_{dataset}_420.json", result)
+            result = json.loads((RESULTS / f"{name}_{dataset}_420.json").read_text())
             against = {}
             for ref, reference in references.items():
                 compared = compare(result, reference)
                 against[ref] = {"all": compared["bd_rate_percent"], **compared["bd_rate_percent_by_range"]}
             rows.append({"method": name, "dataset": dataset, "subsampling": "4:2:0", "images": len(result["images"]),
                          "results_file": f"neuralop/{name}_{dataset}_420.json", "against": against})
-            print(f"{name} on {dataset}: BD-rate (PSNR) vs libjpeg-optimized {against['libjpeg-optimized']['all']['psnr_db']:+.2f} %, "
-                  f"vs mozjpeg {against['mozjpeg']['all']['psnr_db']:+.2f} %")
-    out = {"qualities": list(qualities), "rows": rows,
-           "command": "python -m jpegtutor.experiments.neuralop encoders"}
+            print(f"{name} on {dataset}: BD-rate (PSNR) " + ", ".join(
+                f"vs {ref} {against[ref]['all']['psnr_db']:+.2f} %" for ref in REFERENCES))
+    out = {"qualities": list(json.loads((RESULTS / f"{names[0]}_{datasets_[0]}_420.json").read_text())["qualities"]),
+           "references": list(REFERENCES), "rows": rows, "command": "python -m jpegtutor.experiments.neuralop encoders"}
     write_json(RESULTS / "encoders.json", out)
     return out
 
@@ -155,8 +166,7 @@ def _peak_memory_mb(model, name: str, height: int, width: int) -> float:
 
     sampler = threading.Thread(target=sample)
     sampler.start()
-    with torch.no_grad():
-        model(x) if MODELS[name][2] == "decoder" else model(x, "4:2:0")
+    _run(model, name, x)
     done.set()
     sampler.join()
     return max(peak[0], rss()) - base
@@ -174,8 +184,8 @@ def _example(name: str, height: int, width: int):
     return to_tensor(image)
 
 
-def _forward(model, name, height, width):
-    x = _example(name, height, width)
+def _run(model, name: str, x):
+    """One forward pass of a decoder (spectra) or an encoder (image, 4:2:0) without gradients."""
     with torch.no_grad():
         return model(x) if MODELS[name][2] == "decoder" else model(x, "4:2:0")
 
@@ -195,13 +205,12 @@ def compute(height: int = 512, width: int = 768, repeats: int = 3) -> dict:
         model = load(name)
         counter = FlopCounterMode(display=False)
         with counter:
-            _forward(model, name, 128, 128)
+            _run(model, name, _example(name, 128, 128))
         times = []
         for _ in range(repeats):
             x = _example(name, height, width)
             start = time.perf_counter()
-            with torch.no_grad():
-                model(x) if MODELS[name][2] == "decoder" else model(x, "4:2:0")
+            _run(model, name, x)
             times.append(time.perf_counter() - start)
         memory = _peak_memory_mb(model, name, height, width)
         rows.append({"model": name, "side": MODELS[name][2], "parameters": count_parameters(model),
@@ -217,11 +226,11 @@ def compute(height: int = 512, width: int = 768, repeats: int = 3) -> dict:
     return out
 
 
-ABLATION = {  # label -> (model, options): what part of JDNO learns in a short CPU run
-    "JDNO (cosine operator + 2 Galerkin layers)": ("jdno", {}),
-    "JDNO, cosine operator without Galerkin layers": ("jdno", {"layers": 0}),
-    "JDNO's features, pixel-shuffle head": ("jdno", {"pixel_head": 1}),
-    "same-size U-Net (jdno-cnn)": ("jdno-cnn", {}),
+ABLATION = {  # label -> (run folder, model, options): what part of JDNO learns in a short CPU run
+    "JDNO (cosine operator + 2 Galerkin layers)": ("JDNO", "jdno", {}),
+    "JDNO, cosine operator without Galerkin layers": ("JDNO-cosine-operator-without-Galerkin-layers", "jdno", {"layers": 0}),
+    "JDNO's features, pixel-shuffle head": ("JDNOs-features-pixel-shuffle-head", "jdno", {"pixel_head": 1}),
+    "same-size U-Net (jdno-cnn)": ("same-size-U-Net", "jdno-cnn", {}),
 }
 
 
@@ -230,8 +239,8 @@ def ablate(steps: int = 300) -> dict:
     batch and learning rate; every batch new crops, so the logged gain is on crops not yet trained on),
     and the full JDNO fitted to one fixed batch (can it fit at all?) -> ``neuralop/ablation.json``."""
     runs = {}
-    for label, (model, options) in ABLATION.items():
-        out = RUNS / "ablation" / label.split(" (")[0].replace(" ", "-").replace(",", "").replace("'", "")
+    for label, (folder, model, options) in ABLATION.items():
+        out = RUNS / "ablation" / folder
         card = train_model(model, out, "cpu", max_steps=steps, resume=True, echo=lambda *a: None,
                            qualities=(1, 1), **options)
         log = [json.loads(line) for line in (out / "log.jsonl").read_text().splitlines()]
@@ -275,6 +284,7 @@ def main(argv=None) -> int:
     sub.add_parser("ablate")
     p = sub.add_parser("encoders")
     p.add_argument("--limit", type=int)
+    p.add_argument("--summary-only", action="store_true", help="only the BD-rates, from the stored curves")
     p = sub.add_parser("pipelines")
     p.add_argument("--dataset", default="live1")
     p.add_argument("--limit", type=int)
@@ -291,7 +301,7 @@ def main(argv=None) -> int:
     elif args.command == "ablate":
         ablate()
     elif args.command == "encoders":
-        encoders(limit=args.limit)
+        encoder_summary() if args.summary_only else encoders(limit=args.limit)
     else:
         pipelines(args.dataset, tuple(int(q) for q in args.qualities.split(",")), tuple(args.pairs.split(",")),
                   args.limit, args.out)
