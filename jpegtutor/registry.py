@@ -54,6 +54,7 @@ class Encoder:
     learned coefficient editor (``jpegtutor train NAME``), as for :class:`Editor`. ``encode_per_image``:
     a learned coefficient editor that can optimize itself on the one image it writes,
     ``(image, point, subsampling, steps) -> bytes`` (``jpegtutor preedit --per-image-steps``).
+    ``weights``: a learned method's zoo name (the benchmark counts its parameters).
     """
 
     name: str
@@ -72,6 +73,7 @@ class Encoder:
     profiles: tuple = ()
     options: dict = field(default_factory=dict)
     encode_per_image: Callable | None = None
+    weights: str | None = None  # the zoo name of its shipped weights (one of them, for one model per operating point)
 
 
 @dataclass(frozen=True)

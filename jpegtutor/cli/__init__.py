@@ -10,6 +10,7 @@
     jpegtutor bench diffjpeg|train [--compare kornia] [--device cpu|cuda] [--fidelity] [--json] [--out F]
     jpegtutor rate IN --quality Q [--subsampling S] [--optimize] [--json]
     jpegtutor methods [--json]
+    jpegtutor benchmark [--profile quick|full] [--only M,...] [--summary-only] [--list]
     jpegtutor eval --method M --dataset NAME|DIR [--qualities ...] [--baseline M|F.json] [--save-files DIR] [--json OUT]
     jpegtutor train MODEL --profile P --max-steps N --out DIR [--checkpoint-every K] [--resume] [--seed S] [--set K=V]
     jpegtutor preedit METHOD IN OUT.jpg --quality Q [--checkpoint C] [--per-image-steps N] [--save-edited PNG] [--no-lpips]
@@ -25,11 +26,11 @@ import sys
 import warnings
 
 from .. import __version__
-from . import bench, book, codec, data, evaluate, metrics, preedit, rate, simulate, train
+from . import bench, benchmark, book, codec, data, evaluate, metrics, preedit, rate, simulate, train
 
 __all__ = ["build_parser", "main"]
 
-GROUPS = (book, codec, simulate, bench, rate, evaluate, preedit, train, data, metrics)
+GROUPS = (book, codec, simulate, bench, rate, evaluate, benchmark, preedit, train, data, metrics)
 
 
 class OneLineParser(argparse.ArgumentParser):

@@ -159,7 +159,8 @@ def bootstrap_bd_rate(result: dict, reference: dict, metric: str = "psnr_db", re
 def evaluate(method: str | registry.Method = DEFAULT_BASELINE, dataset: str = "kodak", qualities=None,
              subsampling: str = "4:2:0", baseline: str | dict | None = None, use_lpips: bool = True,
              limit: int | None = None, checkpoint: str | None = None, label: str | None = None,
-             save_files: str | Path | None = None, decoder: str = "libjpeg", cache: dict | None = None) -> dict:
+             save_files: str | Path | None = None, decoder: str = "libjpeg", cache: dict | None = None,
+             show_progress: bool = True) -> dict:
     """Evaluate ``method`` on every image of ``dataset`` (a name or a folder) at each operating point.
 
     ``qualities``: the operating points (default: the method's ``points``). ``baseline``: a method
@@ -169,7 +170,8 @@ def evaluate(method: str | registry.Method = DEFAULT_BASELINE, dataset: str = "k
     ``save_files``: a folder to keep every file measured (``<image stem>/<point name>-<point>.jpg``;
     each per-image point records it as ``file``). ``cache``: a dict shared between calls that keeps
     the quality metrics per (image, decoded pixels), so methods that decode to the same pixels
-    (libjpeg with standard, optimized or progressive Huffman coding) are measured once. Returns
+    (libjpeg with standard, optimized or progressive Huffman coding) are measured once.
+    ``show_progress=False``: no bar per image (the benchmark shows one for the whole run). Returns
     the result dict (module docstring).
     """
     spec = method if isinstance(method, registry.Method) else registry.get_method(method, checkpoint)
@@ -191,7 +193,7 @@ def evaluate(method: str | registry.Method = DEFAULT_BASELINE, dataset: str = "k
         raise ValueError(f"dataset {dataset!r} has no images")
     files = Path(save_files) if save_files is not None else None
     images = []
-    for path in progress(paths, desc=f"eval {spec.name} on {Path(str(dataset)).name}"):
+    for path in progress(paths, desc=f"eval {spec.name} on {Path(str(dataset)).name}", disable=None if show_progress else True):
         image = read_image(path)
         h, w = image.shape[:2]
         rows = []

@@ -1,7 +1,7 @@
 """The classical encoders on Kodak and LIVE1 (chapter 08): RD results of every registered encoder and the BD table.
 
     python -m jpegtutor.experiments.classical run [--dataset kodak] [--subsampling 4:2:0] [--method trellis]
-    python -m jpegtutor.experiments.classical summary      # classical/summary.json + the leaderboard
+    python -m jpegtutor.experiments.classical summary      # classical/summary.json (the leaderboard: jpegtutor benchmark)
 
 Each method is evaluated with real files at :data:`QUALITIES` (dense, so each bpp window of
 :data:`jpegtutor.eval.BPP_RANGES` holds enough points of every curve). BD-rates are computed
@@ -18,7 +18,7 @@ import argparse
 import json
 
 from .. import registry
-from ..eval import BPP_RANGES, compare, evaluate, update_leaderboard
+from ..eval import BPP_RANGES, compare, evaluate
 from . import RESULTS, write_result
 
 __all__ = ["DATASETS", "QUALITIES", "SUBSAMPLINGS", "run", "summary"]
@@ -55,7 +55,7 @@ def run(datasets=DATASETS, subsamplings=SUBSAMPLINGS, qualities=QUALITIES, limit
 
 
 def summary(echo=print) -> dict:
-    """BD-rates of every written result against both baselines (overall and per bpp window); the leaderboard."""
+    """BD-rates of every written result against the three baselines (overall and per bpp window)."""
     rows = []
     for dataset in DATASETS:
         for subsampling in SUBSAMPLINGS:
@@ -71,9 +71,6 @@ def summary(echo=print) -> dict:
                     if baseline in results and baseline != method:
                         deltas = compare(result, results[baseline])
                         row[f"vs_{baseline}"] = {"all": deltas["bd_rate_percent"], **deltas["bd_rate_percent_by_range"]}
-                        if baseline == "libjpeg":
-                            result.update(deltas)
-                update_leaderboard(result, RESULTS / "leaderboard.json", row["results_file"])
                 rows.append(row)
     out = {"qualities": list(QUALITIES), "bpp_ranges": [list(r) for r in BPP_RANGES], "baselines": list(BASELINES),
            "bd_method": "akima (bjontegaard package) on the per-quality mean curves; a window uses each curve's "
@@ -90,7 +87,7 @@ def main(argv=None) -> int:
     p.add_argument("--subsampling", action="append", choices=SUBSAMPLINGS)
     p.add_argument("--limit", type=int)
     p.add_argument("--method", action="append", help="only this method (repeatable; default: all)")
-    sub.add_parser("summary", help="BD-rate table against both libjpeg baselines, and the leaderboard")
+    sub.add_parser("summary", help="BD-rate table against both libjpeg baselines and mozjpeg")
     args = parser.parse_args(argv)
     if args.what == "run":
         run(tuple(args.dataset or DATASETS), tuple(args.subsampling or SUBSAMPLINGS), limit=args.limit,

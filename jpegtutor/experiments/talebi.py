@@ -7,7 +7,7 @@
                                                       # libjpeg (standard, optimized Huffman), mozjpeg, jpegli and the
                                                       # trellis quantizer (chapter 08a), each against the same encoder
                                                       # alone (equal Huffman settings); --encoder reruns one row
-    python -m jpegtutor.experiments.talebi evaluate   # talebi_kodak_420.json + leaderboard (standard Huffman, as the paper)
+    python -m jpegtutor.experiments.talebi evaluate   # talebi_kodak_420.json (standard Huffman, as the paper)
     python -m jpegtutor.experiments.talebi evaluate --checkpoint runs/talebi/long/talebi.pt \
         --label "talebi (3,000-step joint run, not shipped)" --out talebi-3000-steps_kodak_420.json
     python -m jpegtutor.experiments.talebi ablation   # talebi_ablation.json: smoother / transformer / both, +- quality term
@@ -31,7 +31,7 @@ import torch
 from .. import datasets as data
 from .. import registry, zoo
 from ..editors import PreEditLoss, optimize_image, talebi
-from ..eval import compare, evaluate, update_leaderboard
+from ..eval import compare, evaluate
 from ..image import read_image, to_tensor, to_uint8
 from ..jpeg.reference import pillow_encode
 from ..metrics import measure
@@ -127,17 +127,7 @@ def encoders(limit: int | None = None, only=None, echo=print) -> dict:
     out = {"dataset": "kodak", "images": limit or 24, "subsampling": "4:2:0", "editor_qualities": list(EDIT_QUALITIES),
            "encoder_qualities": list(JPEG_QUALITIES), "checkpoint": "shipped (zoo talebi)", "rows": rows}
     write_result("talebi/encoders_kodak_420.json", out, echo=echo)
-    leaderboard(echo)
     return out
-
-
-def leaderboard(echo=print) -> None:
-    """Enter the editor-with-encoder results of :func:`encoders` in ``leaderboard.json``."""
-    for encoder in ENCODERS:
-        name = f"talebi/talebi+{encoder}_kodak_420.json"
-        if (RESULTS / name).is_file():
-            update_leaderboard(json.loads((RESULTS / name).read_text()), RESULTS / "leaderboard.json", name)
-            echo(f"leaderboard: {name}")
 
 
 def _summary(result: dict) -> dict:
@@ -149,12 +139,12 @@ def _summary(result: dict) -> dict:
 def evaluate_shipped(limit: int | None = None, checkpoint: str | None = None, label: str | None = None,
                      name: str = "talebi_kodak_420.json", echo=print) -> dict:
     """The shipped editor (or ``checkpoint``) on Kodak 4:2:0; writes ``name`` in ``data/results``
-    and, for the shipped editor, its leaderboard entry."""
+    (the leaderboard is jpegtutor benchmark's)."""
     base = evaluate("libjpeg", "kodak", JPEG_QUALITIES, "4:2:0", limit=limit)
     result = evaluate("talebi+libjpeg", "kodak", EDIT_QUALITIES, "4:2:0", baseline=base, limit=limit,
                       checkpoint=checkpoint, label=label)
     result["baseline_points"] = base["points"]
-    write_result(name, result, echo=echo)  # its leaderboard entry comes from `encoders` (talebi+libjpeg)
+    write_result(name, result, echo=echo)
     echo(json.dumps(result["bd_rate_percent"]))
     return result
 
@@ -218,7 +208,7 @@ def per_image(images: int = 6, crop: int = 256, quality: int = 15, steps: int = 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m jpegtutor.experiments.talebi", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("what", choices=["train", "ship", "encoders", "leaderboard", "evaluate", "ablation", "per-image"])
+    parser.add_argument("what", choices=["train", "ship", "encoders", "evaluate", "ablation", "per-image"])
     parser.add_argument("--runs", type=Path, default=RUNS)
     parser.add_argument("--profile", default="cpu")
     parser.add_argument("--limit", type=int)
@@ -233,8 +223,6 @@ def main(argv=None) -> int:
         ship(args.runs)
     elif args.what == "encoders":
         encoders(args.limit, args.encoder)
-    elif args.what == "leaderboard":
-        leaderboard()
     elif args.what == "evaluate":
         evaluate_shipped(args.limit, args.checkpoint, args.label, args.out)
     elif args.what == "ablation":

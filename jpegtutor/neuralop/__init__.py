@@ -105,7 +105,7 @@ for _name in ("jeno", "jeno-cnn"):
         {"library": "jpegtutor's libjpeg-exact codec from raw planes", "huffman": "optimized", "progressive": False,
          "chroma": f"subsampled by {_name}"},
         subsamplings=("4:2:2", "4:2:0"), missing=_missing(_name), train=_trainer(_name), profiles=tuple(PROFILES),
-        options=dict(MODELS[_name][1])))
+        options=dict(MODELS[_name][1]), weights=_name))
 registry.register_encoder(registry.Encoder(
     "chroma-ls", _DESCRIPTIONS["chroma-ls"], _encoder("chroma-ls"),
     {"library": "jpegtutor's libjpeg-exact codec from raw planes", "huffman": "optimized", "progressive": False,

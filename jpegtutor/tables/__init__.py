@@ -185,4 +185,4 @@ registry.register_encoder(registry.Encoder(
     lambda image, lam, s: encode_with_tables(image, predicted_tables(image, lam, s), s),
     {**_SETTINGS, "tables": "predicted per image by tables-predictor from the global searched pair"},
     kind="coefficient-editor", takes_pixels=True, point="lambda", points=_per_image_points(), point_range=(1e-3, 1e6),
-    missing=_predictor_missing))
+    missing=_predictor_missing, weights="tables-predictor"))

@@ -85,4 +85,4 @@ for _name, _variant in VARIANTS.items():
         kind="coefficient-editor", point="lambda", points=shipped_lambdas(_variant) or LAMBDAS,
         point_range=(min(LAMBDAS), max(LAMBDAS)), trained_range=(min(LAMBDAS), max(LAMBDAS)), subsamplings=("4:4:4",), missing=_missing(_variant),
         takes_pixels=True, train=train, profiles=tuple(PROFILES), options=dict(OPTIONS),
-        encode_per_image=_encoder_per_image(_variant)))
+        encode_per_image=_encoder_per_image(_variant), weights=f"struempler-{_variant}-lambda0.1"))
