@@ -85,11 +85,13 @@ class Table:
     """A table a notebook shows as HTML (it fits the page on the website, where a wide text table
     wraps) and prints as aligned text. ``columns``: the column names; ``groups``: optional
     ``(name, n)`` pairs above them, each spanning ``n`` columns; ``rows``: lists of cells, floats
-    shown with ``fmt``, ``None`` as ``n/a``, anything else as ``str``."""
+    shown with ``fmt``, ``None`` as ``n/a``, anything else as ``str``. ``sortable``: on the website a
+    click on a column's name sorts the rows by it (``_static/jpegtutor-sort.js``; numbers as numbers,
+    ``n/a`` last)."""
 
-    def __init__(self, columns, rows, groups=None, fmt: str = "{:+.1f}", caption: str = ""):
+    def __init__(self, columns, rows, groups=None, fmt: str = "{:+.1f}", caption: str = "", sortable: bool = False):
         self.columns, self.rows, self.groups = list(columns), [list(r) for r in rows], list(groups or [])
-        self.fmt, self.caption = fmt, caption
+        self.fmt, self.caption, self.sortable = fmt, caption, sortable
         if self.groups and sum(n for _, n in self.groups) != len(self.columns):
             raise ValueError(f"the groups span {sum(n for _, n in self.groups)} columns, the table has {len(self.columns)}")
 
@@ -105,9 +107,16 @@ class Table:
         if self.groups:
             head += "<tr>" + "".join(f'<th colspan="{n}">{escape(str(g))}</th>' for g, n in self.groups) + "</tr>"
         head += "<tr>" + "".join(f"<th>{escape(str(c))}</th>" for c in self.columns) + "</tr>"
-        body = "".join("<tr>" + "".join(f"<td>{escape(self._text(c))}</td>" for c in row) + "</tr>" for row in self.rows)
+        body = "".join("<tr>" + "".join(self._cell(c) for c in row) + "</tr>" for row in self.rows)
         caption = f"<caption>{escape(self.caption)}</caption>" if self.caption else ""
-        return f'<table class="jpegtutor-table">{caption}<thead>{head}</thead><tbody>{body}</tbody></table>'
+        kind = "jpegtutor-table jpegtutor-sortable" if self.sortable else "jpegtutor-table"
+        return f'<table class="{kind}">{caption}<thead>{head}</thead><tbody>{body}</tbody></table>'
+
+    def _cell(self, cell) -> str:
+        from html import escape
+
+        value = f' data-sort="{cell!r}"' if self.sortable and isinstance(cell, (int, float)) and not isinstance(cell, bool) else ""
+        return f"<td{value}>{escape(self._text(cell))}</td>"
 
     def __repr__(self) -> str:
         texts = [[self._text(c) for c in row] for row in self.rows]

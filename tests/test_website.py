@@ -140,3 +140,39 @@ def test_preface_in_headless_chromium(server, repo):
         browser.close()
     assert (shots / "preface.png").stat().st_size > 20_000
     assert not [u for u in blocked if "mathjax" in u.lower()], "MathJax must not come from the network"
+
+
+@pytest.mark.browser
+def test_leaderboard_page_sorts_in_headless_chromium(server):
+    executable = _chromium()
+    if executable is None:
+        pytest.skip("no Chromium here (Debian package `chromium`; .ci/run installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (jpegtutor[dev])")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=executable, headless=True, args=["--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(server) else route.abort())
+        page.goto(server + "/chapters/15a_leaderboard.html")
+        page.wait_for_load_state("networkidle")
+        assert page.locator("h1").first.inner_text().startswith("Leaderboard")
+        table = page.locator("table.jpegtutor-sortable").first
+        assert table.count() == 1
+        names = table.locator("thead tr").last.locator("th")
+        column = next(i for i in range(names.count()) if names.nth(i).inner_text().strip() == "PSNR")
+
+        def values():
+            cells = table.locator("tbody tr").evaluate_all(
+                f"rows => rows.map(r => r.cells[{column}].dataset.sort)")
+            return [float(v) for v in cells if v is not None and v not in ("nan",)]
+
+        names.nth(column).click()  # ascending: the biggest saving first
+        first = values()
+        assert len(first) >= 3 and first == sorted(first)
+        assert names.nth(column).get_attribute("aria-sort") == "ascending"
+        names.nth(column).click()
+        assert values() == sorted(first, reverse=True)
+        method = table.locator("tbody tr").first.locator("td").first.inner_text()
+        assert method, "the sorted rows keep their method names"
+        widths = page.eval_on_selector_all("div.cell_output img", "imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)")
+        assert widths and max(widths) > 300, "the rate-difference figure is shown"
+        browser.close()
