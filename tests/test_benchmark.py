@@ -28,17 +28,20 @@ TEST_METHODS = {
     "test-missing": registry.Encoder("test-missing", "an encoder not installed here", _coarser,
                                      missing=lambda: "not installed (pip install test-missing)"),
 }
+IDENTITY = registry.Editor("test-identity", "an editor that changes nothing", lambda checkpoint: lambda image, q, s: image)
 PROFILE = benchmark.Profile("test", (str(SAMPLES_DIR),), None, (10, 30, 50, 70, 90), 4, 4, ("4:2:0",))
-ONLY = ["libjpeg-optimized", "test-coarser", "test-broken"]
+ONLY = ["libjpeg-optimized", "test-coarser", "test-broken", "test-identity+libjpeg-optimized"]
 
 
 @pytest.fixture
 def registered():
     registry.method_names()
     registry.ENCODERS.update(TEST_METHODS)
+    registry.EDITORS["test-identity"] = IDENTITY
     yield
     for name in TEST_METHODS:
         registry.ENCODERS.pop(name, None)
+    registry.EDITORS.pop("test-identity", None)
 
 
 def test_plan_holds_every_registered_method(registered):
@@ -59,7 +62,7 @@ def test_plan_holds_every_registered_method(registered):
 def test_a_method_registered_later_is_run_measured_and_ranked(registered, tmp_path):
     messages = []
     written = benchmark.run(PROFILE, results=tmp_path, only=ONLY, echo=messages.append)
-    assert len(written) == 3
+    assert len(written) == 4
     summary = benchmark.summarize(PROFILE, results=tmp_path, echo=lambda *a: None)
     rows = {r["method"]: r for r in summary["rows"]}
     coarser = rows["test-coarser"]
@@ -67,6 +70,11 @@ def test_a_method_registered_later_is_run_measured_and_ranked(registered, tmp_pa
     assert abs(coarser["bd_rate_percent"]["psnr_db"]) < 3  # the same encoder: the same curve
     assert coarser["per_image_psnr"]["images"] == 4
     assert rows["test-broken"]["status"] == "failed: RuntimeError: boom"
+    identity = rows["test-identity+libjpeg-optimized"]  # an editor that changes nothing gains nothing on its encoder
+    assert identity["on_top_of_encoder"]["encoder"] == "libjpeg-optimized"
+    assert abs(identity["on_top_of_encoder"]["bd_rate_percent"]["psnr_db"]) < 1e-6
+    assert all(abs(d) < 1e-6 for _, d in identity["on_top_of_encoder"]["rate_difference_percent"]["psnr_db"])
+    assert "not yet measured" in rows["test-identity+mozjpeg"]["status"]
     assert rows["test-missing"]["status"].startswith("not available: not installed")
     assert rows["mozjpeg"]["status"].startswith("not yet measured")
     assert "bd_rate_percent" not in rows["libjpeg-optimized"]
@@ -77,7 +85,7 @@ def test_a_method_registered_later_is_run_measured_and_ranked(registered, tmp_pa
     stamps = {p: os.stat(p).st_mtime_ns for p in written}
     messages.clear()
     again = benchmark.run(PROFILE, results=tmp_path, only=ONLY, echo=messages.append)
-    assert "3 jobs, 2 already measured, 1 to run" in messages[0]
+    assert "4 jobs, 3 already measured, 1 to run" in messages[0]
     assert sorted(again) == sorted(written)
     assert all(os.stat(p).st_mtime_ns == stamps[p] for p in written if "test-broken" not in p.name)
 

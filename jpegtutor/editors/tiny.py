@@ -93,5 +93,6 @@ def load(checkpoint=None):
 
 registry.register_editor(registry.Editor(
     "tiny", "the trainer's demo editor (3 convolutions); no shipped weights: pass --checkpoint", load=load,
-    points=(10, 20, 30, 40, 50), trained_range=(10, 50), train=train, profiles=tuple(PROFILES), options=dict(OPTIONS), build=build,
+    points=(10, 20, 30, 40, 50), trained_range=(10, 50), train=train,
+    missing=lambda: "no weights ship with the tiny editor: train it (jpegtutor train tiny --out runs/tiny) and pass --checkpoint", profiles=tuple(PROFILES), options=dict(OPTIONS), build=build,
     step_settings={k: v for k, v in PROFILES["quick"].items() if k in ("crop", "batch", "lr", "qualities")}))
