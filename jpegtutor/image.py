@@ -114,7 +114,10 @@ def to_tensor(image: np.ndarray, device: torch.device | str | None = None) -> to
     else:
         _check_uint8_image(image, "image")
         arr = image[None] if image.ndim == 3 else np.repeat(image[None, :, :, None], 3, axis=3)
-    tensor = torch.from_numpy(np.ascontiguousarray(arr)).permute(0, 3, 1, 2).float().div_(255.0)
+    arr = np.ascontiguousarray(arr)
+    if not arr.flags.writeable:  # e.g. np.asarray(PIL image): torch warns on read-only memory
+        arr = arr.copy()
+    tensor = torch.from_numpy(arr).permute(0, 3, 1, 2).float().div_(255.0)
     return tensor.to(device) if device is not None else tensor
 
 

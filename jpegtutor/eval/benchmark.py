@@ -185,9 +185,20 @@ def _profile(profile: str | Profile) -> Profile:
 
 def folder(profile: str | Profile, results: Path | None = None) -> Path:
     """Where ``profile``'s results files go: ``data/results/benchmark/<profile>/``."""
-    from ..experiments import RESULTS
+    return _root(results) / "benchmark" / _profile(profile).name
 
-    return Path(results or RESULTS) / "benchmark" / _profile(profile).name
+
+def _root(results: Path | None) -> Path:
+    """``results`` or the checkout's ``data/results`` (the working directory's when not in a checkout)."""
+    from ..resources import repo_root
+
+    return Path(results) if results is not None else (repo_root() or Path.cwd()) / "data" / "results"
+
+
+def _write(path: Path, result: dict, command: str | None) -> Path:
+    """``result`` with the command that made it, written atomically."""
+    write_json(path, {**result, "command": command or result.get("command")})
+    return path
 
 
 def _matches(result: dict, job: Job, images: list[str]) -> bool:
@@ -238,10 +249,8 @@ def run(profile: str | Profile = "quick", results: Path | None = None, reuse: bo
     ``datasets_``: only these of the profile's datasets; ``shard=(i, n)``: the i-th of n processes
     (run n of them side by side, one per core). Returns the results files; the progress bar counts
     image x point evaluations and shows the time left."""
-    from ..experiments import RESULTS, write_result
-
     prof = _profile(profile)
-    results = Path(results or RESULTS)
+    results = _root(results)
     out = folder(prof, results)
     jobs = [j for j in plan(prof) if j.missing is None and (not only or j.label in only)
             and (not datasets_ or j.dataset in datasets_)]
@@ -257,7 +266,7 @@ def run(profile: str | Profile = "quick", results: Path | None = None, reuse: bo
             result = json.loads(candidate.read_text())
             if _matches(result, job, names[job.dataset]):
                 result["reused_from"] = str(candidate.relative_to(results))
-                written.append(write_result(path, result, command=result.get("command"), echo=lambda *a: None))
+                written.append(_write(path, result, result.get("command")))
                 echo(f"{job.label} on {job.dataset} {job.subsampling}: reused {result['reused_from']}")
                 break
         else:
@@ -297,8 +306,7 @@ def run(profile: str | Profile = "quick", results: Path | None = None, reuse: bo
             echo(f"{job.label} on {job.dataset} {job.subsampling} failed: {result['failed']}")
         result["benchmark"] = {"profile": prof.name, "wall_seconds": round(time.perf_counter() - start, 1),
                                **({"images_limited": note} if "failed" not in result and note else {})}
-        written.append(write_result(out / job.file, result, command=f"jpegtutor benchmark --profile {prof.name}",
-                                    echo=lambda *a: None))
+        written.append(_write(out / job.file, result, f"jpegtutor benchmark --profile {prof.name}"))
         bar.update(units[job])
     bar.close()
     return written
@@ -341,10 +349,8 @@ def _ms_per_megapixel(result: dict) -> float | None:
 def summarize(profile: str | Profile = "quick", results: Path | None = None, echo=print) -> dict:
     """Every job's row (measured or why not) against libjpeg-optimized; writes ``summary.json`` in
     the profile's folder and, for the full profile, ``data/results/leaderboard.json``."""
-    from ..experiments import RESULTS, write_result
-
     prof = _profile(profile)
-    results = Path(results or RESULTS)
+    results = _root(results)
     out = folder(prof, results)
     rows, loaded = [], {}
     for job in plan(prof):
@@ -397,8 +403,8 @@ def summarize(profile: str | Profile = "quick", results: Path | None = None, ech
     summary = {"profile": prof.name, "settings": vars(prof) | {"paired_encoders": list(PAIRED_ENCODERS)},
                "baseline": DEFAULT_BASELINE, "bpp_ranges": [list(r) for r in BPP_RANGES], "metrics": list(METRICS),
                "fields": LEADERBOARD_FIELDS, "rows": rows}
-    write_result(out / "summary.json", summary, command=f"jpegtutor benchmark --profile {prof.name} --summary-only",
-                 echo=echo)
+    _write(out / "summary.json", summary, f"jpegtutor benchmark --profile {prof.name} --summary-only")
+    echo(f"wrote {out / 'summary.json'}")
     if prof.name == "full":
         write_json(results / "leaderboard.json", {"fields": LEADERBOARD_FIELDS, "baseline": DEFAULT_BASELINE,
                                                   "entries": rows, "command": "jpegtutor benchmark --profile full"})
