@@ -37,7 +37,8 @@ from ..runtime import progress
 from .harness import (BPP_RANGES, DEFAULT_BASELINE, METRICS, _mean_points, compare, evaluate, per_image_bd_rate,
                       rate_difference)
 
-__all__ = ["LEADERBOARD_FIELDS", "PAIRED_ENCODERS", "PROFILES", "Job", "Profile", "plan", "run", "summarize"]
+__all__ = ["LEADERBOARD_FIELDS", "PAIRED_ENCODERS", "PROFILES", "Job", "Profile", "best", "folder", "plan", "restricted", "run",
+           "summarize"]
 
 PAIRED_ENCODERS = ("libjpeg-optimized", "jpegli-optimized", "mozjpeg")
 DENSE_QUALITIES = (2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 70, 80, 85, 90)  # as chapter 08's
@@ -312,7 +313,7 @@ def run(profile: str | Profile = "quick", results: Path | None = None, reuse: bo
     return written
 
 
-def _restricted(reference: dict, names: list[str]) -> dict:
+def restricted(reference: dict, names: list[str]) -> dict:
     """``reference`` averaged over the images ``names`` only (a job the time budget cut short)."""
     if [im["name"] for im in reference["images"]] == names:
         return reference
@@ -381,7 +382,7 @@ def summarize(profile: str | Profile = "quick", results: Path | None = None, ech
         if "images_limited" in result.get("benchmark", {}):
             row["images_limited"] = result["benchmark"]["images_limited"]
         if reference is not None and row["method"] != DEFAULT_BASELINE:
-            reference = _restricted(reference, [im["name"] for im in result["images"]])
+            reference = restricted(reference, [im["name"] for im in result["images"]])
             deltas = compare(result, reference)
             row["bd_rate_percent"] = deltas["bd_rate_percent"]
             row["bd_rate_percent_by_range"] = deltas["bd_rate_percent_by_range"]
@@ -392,7 +393,7 @@ def summarize(profile: str | Profile = "quick", results: Path | None = None, ech
         encoder = row["method"].partition("+")[2] if row["kind"] == "pixel-editor" else None
         alone = loaded.get((encoder, row["dataset"], row["subsampling"]))
         if alone is not None:  # the question a practitioner asks first: does the editor pay on top of its encoder?
-            alone = _restricted(alone, [im["name"] for im in result["images"]])
+            alone = restricted(alone, [im["name"] for im in result["images"]])
             deltas = compare(result, alone)
             row["on_top_of_encoder"] = {"encoder": encoder, "bd_rate_percent": deltas["bd_rate_percent"],
                                         "bd_rate_percent_by_range": deltas["bd_rate_percent_by_range"],
