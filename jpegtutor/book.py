@@ -310,7 +310,7 @@ def _pair_problems(md: Path, nb: Path, chapter_map: str | None = None) -> list[s
     raw = json.loads(nb.read_text(encoding="utf-8"))
     for i, cell in enumerate(raw.get("cells", [])):
         source = "".join(cell.get("source", ""))
-        if (cell.get("cell_type") == "code" and "### BEGIN SOLUTION" in source
+        if (cell.get("cell_type") == "code" and "# BEGIN SOLUTION" in source
                 and "hide-cell" not in cell.get("metadata", {}).get("tags", [])):
             problems.append(f"{md.name}: the solution in code cell {i + 1} would show on the website; "
                             "tag it `:tags: [hide-cell]`")

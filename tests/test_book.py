@@ -116,7 +116,7 @@ def test_unexecuted_notebook_is_caught(copy):
 def test_a_solution_shown_on_the_website_is_caught(copy):
     nb_path = copy / "chapters" / "02_dct.ipynb"
     notebook = json.loads(nb_path.read_text())
-    solutions = [c for c in notebook["cells"] if "### BEGIN SOLUTION" in "".join(c["source"])]
+    solutions = [c for c in notebook["cells"] if "# BEGIN SOLUTION" in "".join(c["source"])]
     assert solutions and all("hide-cell" in c["metadata"].get("tags", []) for c in solutions)
     solutions[0]["metadata"]["tags"].remove("hide-cell")
     nb_path.write_text(json.dumps(notebook))

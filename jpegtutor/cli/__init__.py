@@ -4,6 +4,7 @@
     jpegtutor decode IN.jpg OUT.png
     jpegtutor inspect IN.jpg [--json]
     jpegtutor book sync|check|build|list|execute
+    jpegtutor assign build OUT/ | grade SUBMISSIONS/ --assignments OUT/
     jpegtutor data list|locate|verify
     jpegtutor metrics A B [--lpips alex|vgg] [--json]
     jpegtutor simulate IN OUT.png --quality Q [--subsampling S] [--mode exact|smooth] [--rounding R]
@@ -26,11 +27,11 @@ import sys
 import warnings
 
 from .. import __version__
-from . import bench, benchmark, book, codec, data, evaluate, metrics, preedit, rate, simulate, train
+from . import assign, bench, benchmark, book, codec, data, evaluate, metrics, preedit, rate, simulate, train
 
 __all__ = ["build_parser", "main"]
 
-GROUPS = (book, codec, simulate, bench, rate, evaluate, benchmark, preedit, train, data, metrics)
+GROUPS = (book, assign, codec, simulate, bench, rate, evaluate, benchmark, preedit, train, data, metrics)
 
 
 class OneLineParser(argparse.ArgumentParser):

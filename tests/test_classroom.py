@@ -1,0 +1,157 @@
+"""The assignment cycle: build from the chapters, grade the instructor's, the untouched student's and
+one deliberately wrong answer per chapter; the format's errors; the grader's limits."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from jpegtutor import book, classroom
+
+pytest.importorskip("otter")
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# One wrong answer per chapter with exercises: (exercise, the solution cell's new source). A chapter
+# that gains exercises without an entry here fails test_every_chapter_has_a_wrong_answer.
+WRONG = {
+    "02_dct": ("2.2", "def coding_gain(variances):\n    return np.mean(variances) / np.median(variances)\n"),
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("assignments")
+    index = classroom.build(out, root=ROOT, echo=lambda *_: None)
+    return out, index
+
+
+def _wrong(built_dir: Path, chapter: str, number: str, source: str) -> nbformat.NotebookNode:
+    notebook = nbformat.read(built_dir / "instructor" / f"{chapter}.ipynb", as_version=4)
+    answers = [c for c in notebook.cells if "otter_assign_solution_cell" in c.metadata.get("tags", [])]
+    exercises = [e["number"] for e in json.loads((built_dir / "assignments.json").read_text())[chapter]["exercises"]]
+    assert len(answers) == len(exercises)
+    answers[exercises.index(number)].source = source
+    return notebook
+
+
+def test_every_chapter_has_a_wrong_answer_and_at_least_three_exercises(built):
+    _, index = built
+    assert index, "no chapter has graded exercises"
+    assert set(index) == set(WRONG), "every chapter with exercises needs one wrong answer in WRONG (and only those)"
+    for chapter, assignment in index.items():
+        assert len(assignment["exercises"]) >= 3, f"{chapter}: at least three exercises"
+        assert all(e["hidden_tests"] >= 1 and e["points"] > 0 for e in assignment["exercises"])
+
+
+def test_the_student_version_holds_no_solution_and_no_hidden_test(built):
+    out, index = built
+    for chapter in index:
+        student = (out / "student" / f"{chapter}.ipynb").read_text()
+        assert "BEGIN SOLUTION" not in student and "exercise-hidden-test" not in student
+        hidden = [c for c in classroom.read_assignment(ROOT / "chapters" / f"{chapter}.md").exercises[0].hidden]
+        assert hidden and hidden[0].strip().splitlines()[0] not in student, f"{chapter}: a hidden test leaked"
+        assert "BEGIN SOLUTION" in (out / "instructor" / f"{chapter}.ipynb").read_text()
+
+
+def test_the_cycle_full_marks_zero_and_a_wrong_answer_losing_exactly_its_points(built, tmp_path):
+    out, index = built
+    for chapter, (number, source) in WRONG.items():
+        for who in ("instructor", "student", "wrong"):
+            (tmp_path / who).mkdir(exist_ok=True)
+        shutil.copy(out / "instructor" / f"{chapter}.ipynb", tmp_path / "instructor")
+        shutil.copy(out / "student" / f"{chapter}.ipynb", tmp_path / "student")
+        nbformat.write(_wrong(out, chapter, number, source), tmp_path / "wrong" / f"{chapter}.ipynb")
+    rows = classroom.grade(tmp_path, out, timeout_s=300, jobs=2, echo=lambda *_: None)
+    assert json.loads((tmp_path / "scores.json").read_text()) == rows
+    assert (tmp_path / "scores.csv").read_text().splitlines()[0] == ",".join(classroom.SCORE_FIELDS)
+    for chapter, (number, _) in WRONG.items():
+        mine = {(r["student"], r["exercise"]): r for r in rows if r["chapter"] == chapter}
+        for e in index[chapter]["exercises"]:
+            full, zero = mine["instructor", e["number"]], mine["student", e["number"]]
+            assert full["points"] == e["points"] and not full["failure"], (chapter, full)
+            assert zero["points"] == 0 and zero["failure"], (chapter, zero)
+            wrong = mine["wrong", e["number"]]
+            assert wrong["points"] == (0 if e["number"] == number else e["points"]), (chapter, wrong)
+        assert "Error" in mine["wrong", number]["failure"]
+
+
+def _chapter(tmp_path: Path, body: str) -> Path:
+    path = tmp_path / "99_test.md"
+    header = "".join((ROOT / "chapters" / "02_dct.md").read_text().partition("\n---\n")[:2])
+    path.write_text(header + "\n# A test chapter\n\n## Exercises\n\n" + body)
+    return path
+
+
+SOLUTION = ("```{code-cell} ipython3\n:exercise: '9.1'\n:points: 2\n\ndef f(x):\n    # BEGIN SOLUTION\n"
+            "    return x\n    # END SOLUTION\n```\n\n")
+HIDDEN = "```{code-cell} ipython3\n:tags: [remove-cell, exercise-hidden-test]\n:exercise: '9.1'\n\nassert f(1) == 1\n```\n"
+
+
+@pytest.mark.parametrize("body, message", [
+    (SOLUTION, "exercise 9.1 has no hidden test"),
+    (SOLUTION.replace(":points: 2\n", ""), "exercise 9.1 needs `:points:`"),
+    (SOLUTION.replace(":points: 2", ":points: -1") + HIDDEN, "exercise 9.1 needs `:points:`"),
+    (HIDDEN + SOLUTION, "a test of exercise 9.1 comes before its solution"),
+    (SOLUTION.replace("    # BEGIN SOLUTION\n", "") + HIDDEN, "no # BEGIN SOLUTION"),
+    ("```{code-cell} ipython3\nx = 1\n```\n\n" + SOLUTION + HIDDEN, "neither setup nor part of an exercise"),
+])
+def test_a_malformed_exercise_names_the_problem(tmp_path, body, message):
+    with pytest.raises(classroom.AssignmentError, match="99_test.md") as info:
+        classroom.read_assignment(_chapter(tmp_path, body))
+    assert message in str(info.value)
+
+
+def test_prompts_points_and_tests_are_read(tmp_path):
+    body = ("```{code-cell} ipython3\n:tags: [exercise-setup]\n\nimport math\n```\n\n**Exercise 9.1 (2 points).** "
+            "Return x.\n\n" + SOLUTION + HIDDEN)
+    assignment = classroom.read_assignment(_chapter(tmp_path, body))
+    assert assignment.title == "A test chapter" and assignment.setup == ["import math"]
+    (e,) = assignment.exercises
+    assert (e.number, e.points, e.name, e.tests, e.hidden) == ("9.1", 2.0, "ex9_1", [], ["assert f(1) == 1"])
+    assert e.prompt.startswith("**Exercise 9.1 (2 points).**")
+    assert classroom.read_assignment(_chapter(tmp_path, "No exercises here.\n")) is None
+
+
+def test_the_grader_survives_a_hang_and_a_broken_file(built, tmp_path):
+    out, index = built
+    chapter = next(iter(index))
+    notebook = nbformat.read(out / "student" / f"{chapter}.ipynb", as_version=4)
+    notebook.cells.insert(2, nbformat.v4.new_code_cell("while True:\n    pass"))
+    (tmp_path / "sleeper").mkdir()
+    nbformat.write(notebook, tmp_path / "sleeper" / f"{chapter}.ipynb")
+    (tmp_path / "broken").mkdir()
+    (tmp_path / "broken" / f"{chapter}.ipynb").write_text("{not json")
+    rows = classroom.grade(tmp_path, out, timeout_s=20, jobs=2, echo=lambda *_: None)
+    failures = {r["student"]: r["failure"] for r in rows}
+    assert failures["sleeper"] == "timed out after 20 s"
+    assert failures["broken"].startswith("not a notebook")
+    assert all(r["points"] == 0 for r in rows)
+
+
+def _cli(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "jpegtutor.cli", "assign", *args], capture_output=True, text=True, cwd=cwd)
+
+
+def test_the_cli_errors_are_one_line(built, tmp_path):
+    out, _ = built
+    for args, message in [(["grade", str(tmp_path / "nowhere"), "--assignments", str(out)], "no submissions folder"),
+                          (["grade", str(tmp_path)], "--assignments OUT"),
+                          (["grade", str(tmp_path), "--assignments", str(tmp_path)], "holds no assignments"),
+                          (["grade", str(tmp_path), "--assignments", str(out)], "expected STUDENT/CHAPTER.ipynb"),
+                          (["build", str(tmp_path / "a"), "--chapters", "99_nothing"], "no graded exercises in 99_nothing")]:
+        run = _cli(*args)
+        assert run.returncode != 0 and message in run.stderr, (args, run.stderr)
+        assert len(run.stderr.strip().splitlines()) == 1 and "Traceback" not in run.stderr, run.stderr
+
+
+def test_the_assignments_cover_the_ready_chapters_in_book_order(built):
+    _, index = built
+    order = [c.file.split("/")[-1] for c in book.load_manifest(ROOT).ready]
+    assert list(index) == [c for c in order if c in index]
