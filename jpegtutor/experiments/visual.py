@@ -108,11 +108,12 @@ def run(target: float = 0.35, only=None, out: Path | None = None, echo=print) ->
         y, x = _crop_window(image, libjpeg_decode(data))
         crops[f"{name}/original"] = image[y:y + CROP, x:x + CROP]
         entry = results["images"][name] = {"crop_corner": [y, x], "methods": {}}
-        edits = {}
+        edits = {}  # per editor: its edited images, shared by the encoders it hands them to
         for job in jobs:
             start = time.perf_counter()
             try:
-                method = registry.get_method(job.method, edits=edits)
+                editor = job.method.partition("+")[0] if job.kind == "pixel-editor" else None
+                method = registry.get_method(job.method, edits=edits.setdefault(editor, {}) if editor else None)
                 point, data = _search(method, image, target, job.points)
                 decoded = np.asarray(registry.get_decoder(job.decoder).decode(data))
             except Exception as exc:  # noqa: BLE001 - a method that fails is a row that says so
