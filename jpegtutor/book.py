@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import time
@@ -243,6 +244,88 @@ def sync(root: str | os.PathLike | None = None) -> list[Path]:
             target.write_text(text, encoding="utf-8")
             changed.append(target)
     return changed
+
+
+SETUP_CELL = """\
+# Setup on Colab: fetch the book, install its package, pick the profile. Elsewhere this cell does nothing.
+import os
+import sys
+
+if "google.colab" in sys.modules or os.environ.get("JPEGTUTOR_SETUP"):
+    import subprocess
+
+    home = os.environ.get("JPEGTUTOR_HOME", "/content/jpegtutor")
+    if not os.path.isdir(home):
+        subprocess.run(["git", "clone", "--depth", "1", "--branch", "{branch}", "{repository}", home],
+                       check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", os.environ.get("JPEGTUTOR_PACKAGE", home)],
+                   check=True)
+    import torch
+
+    os.environ["JPEGTUTOR_PROFILE"] = "full" if torch.cuda.is_available() else "quick"
+    print(f"jpegtutor installed; {{torch.cuda.get_device_name(0) if torch.cuda.is_available() else 'no GPU'}}: "
+          f"the {{os.environ['JPEGTUTOR_PROFILE']}} profile")
+    os.chdir(os.path.join(home, "chapters"))"""
+
+
+def launch_cells(manifest: Manifest, chapter_file: str) -> tuple[str, str]:
+    """The launch badges (markdown) and the setup cell (code) that open ``chapter_file``
+    ("chapters/02_dct") on Colab and Binder: every URL comes from book.toml."""
+    from urllib.parse import quote
+
+    slug = manifest.repository.removeprefix("https://github.com/").strip("/")
+    notebook = f"{chapter_file}.ipynb"
+    badges = (f"[![Open In Colab]({manifest.colab_url}/assets/colab-badge.svg)]"
+              f"({manifest.colab_url}/github/{slug}/blob/{manifest.branch}/{notebook})\n"
+              f"[![Binder]({manifest.binderhub_url}/badge_logo.svg)]"
+              f"({manifest.binderhub_url}/v2/gh/{slug}/{manifest.branch}?labpath={quote(notebook, safe='')})")
+    return badges, SETUP_CELL.format(branch=manifest.branch, repository=manifest.repository)
+
+
+_LAUNCH = re.compile(r'(\+\+\+ \{"tags": \["remove-cell"\]\}\n\n)(.*?)(\n\n```\{code-cell\} ipython3\n:tags: \[remove-cell\]\n\n)'
+                     r"(.*?)(\n```\n)", re.S)
+
+
+def _launch_problems(manifest: Manifest, chapter: Chapter) -> list[str]:
+    """Where ``chapter``'s launch cells (its first two cells, md and ipynb) differ from book.toml's."""
+    want = launch_cells(manifest, chapter.file)
+    problems = []
+    for path in (chapter.md(manifest.root), chapter.ipynb(manifest.root)):
+        cells = _cells(path)
+        have = tuple(source for _, source in cells[:2])
+        if have != want:
+            problems.append(f"{path.relative_to(manifest.root)}: its launch cells (badges, setup) differ from what "
+                            "book.toml generates; run `jpegtutor book sync`")
+    return problems
+
+
+def _write_launch_cells(manifest: Manifest, chapter: Chapter) -> list[Path]:
+    """Rewrite ``chapter``'s launch cells in its md and ipynb where they differ; the written paths."""
+    import nbformat
+
+    badges, setup = launch_cells(manifest, chapter.file)
+    written = []
+    md = chapter.md(manifest.root)
+    text = md.read_text(encoding="utf-8")
+    match = _LAUNCH.search(text)
+    if match is None:
+        raise ManifestError(f"{md.name}: no launch cells found (a remove-cell markdown cell of badges, then a "
+                            "remove-cell setup code cell, first in the chapter)")
+    new = text[:match.start(2)] + badges + match.group(3) + setup + text[match.end(4):]
+    if new != text:
+        md.write_text(new, encoding="utf-8")
+        written.append(md)
+    nb = chapter.ipynb(manifest.root)
+    notebook = nbformat.read(nb, as_version=4)
+    changed = False
+    for cell, source in zip(notebook.cells[:2], (badges, setup)):
+        if cell.source.strip() != source:
+            cell.source = source
+            changed = True
+    if changed:
+        nbformat.write(notebook, nb)
+        written.append(nb)
+    return written
 
 
 def _cells(path: Path) -> list[tuple[str, str]]:

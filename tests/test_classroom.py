@@ -21,7 +21,27 @@ ROOT = Path(__file__).resolve().parents[1]
 # One wrong answer per chapter with exercises: (exercise, the solution cell's new source). A chapter
 # that gains exercises without an entry here fails test_every_chapter_has_a_wrong_answer.
 WRONG = {
+    "01_color": ("1.4", """def rgb_to_ycbcr_fixed(rgb):
+    ycc = np.asarray(rgb, dtype=np.float64) @ color.RGB_TO_YCBCR.numpy().T + np.array([0.0, 128.0, 128.0])
+    return np.clip(np.round(ycc), 0, 255).astype(np.uint8)
+"""),
     "02_dct": ("2.2", "def coding_gain(variances):\n    return np.mean(variances) / np.median(variances)\n"),
+    "03_quantization": ("3.2", """def quantize_dct8(dct8, table):
+    return np.round(np.asarray(dct8) / (8 * np.asarray(table))).astype(np.int64)
+"""),
+    "04_entropy_coding": ("4.2", """def huffman_lengths(counts):
+    counts = np.asarray(counts, dtype=np.float64)
+    lengths = np.zeros(counts.size, dtype=np.int64)
+    used = counts > 0
+    lengths[used] = np.ceil(-np.log2(counts[used] / counts.sum()))
+    return lengths
+"""),
+    "07_rate": ("7.3", 'def block_bits(zigzag, dc_difference):\n    """Huffman code + extra bits of one luma block (standard tables)."""\n    size = int(size_category(dc_difference))\n    bits, run = int(DC_LENGTHS[size]) + size, 0\n    for level in zigzag[1:]:\n        if level == 0:\n            run += 1\n            continue\n        size = int(size_category(level))\n        bits += int(AC_LENGTHS[run % 16 * 16 + size]) + size\n        run = 0\n    return bits + (int(AC_LENGTHS[0x00]) if run else 0)\n'),
+    "08_evaluation": ("8.3", 'def bd_rate_linear(anchor_rates, anchor_quality, test_rates, test_quality):\n    """BD-rate (%) with piecewise-linear interpolation of log-rate over the shared quality range."""\n    low = max(np.min(anchor_quality), np.min(test_quality))\n    high = min(np.max(anchor_quality), np.max(test_quality))\n    grid = np.linspace(low, high, 2001)\n    ratio = np.interp(grid, test_quality, test_rates) / np.interp(grid, anchor_quality, anchor_rates)\n    return float(100 * (np.mean(ratio) - 1))\n'),
+    "08a_rd_optimization": ("8a.2", 'def trellis_changes(rounded, trellis):\n    """(zeroed, lowered, kept) counts over the levels that are nonzero in ``rounded``."""\n    rounded, trellis = np.asarray(rounded), np.asarray(trellis)\n    nonzero = rounded != 0\n    zeroed = int(np.count_nonzero(nonzero & (trellis == 0)))\n    changed = int(np.count_nonzero(nonzero & (trellis != rounded)))\n    return zeroed, changed, int(np.count_nonzero(nonzero)) - changed\n'),
+    "09_talebi": ("9.4", 'def own_block_displacement(params, height, width):\n    """Displacement (B, 2, height, width) of every pixel by its own 8x8 block\'s transform only."""\n    b, _, hb, wb = params.shape\n    p = params.repeat_interleave(8, 2).repeat_interleave(8, 3)\n    offset = torch.arange(8, dtype=params.dtype) - 4  # forgets that pixel centres sit at integers + 0.5\n    ry = offset.repeat(hb).view(1, -1, 1)\n    rx = offset.repeat(wb).view(1, 1, -1)\n    dy = p[:, 0] * ry + p[:, 1] * rx + p[:, 4]\n    dx = p[:, 2] * ry + p[:, 3] * rx + p[:, 5]\n    return torch.stack([dy, dx], 1)[:, :, :height, :width]\n'),
+    "10_struempler": ("10.1", 'def masked_levels(image, masks, tables):\n    """[Y, Cb, Cr] levels int16 (hb, wb, 8, 8): round(c * mask / Q), halves away from zero, at 4:4:4."""\n    levels = []\n    for component, dct8 in enumerate(jpeg.codec.dct_coefficients(image, "4:4:4")):\n        coefficients = torch.from_numpy(dct8.reshape(*dct8.shape[:2], 64)).float() / 8.0\n        if masks is not None:\n            coefficients = coefficients * masks[0, 0]  # the luma mask for every component\n        ratio = coefficients / torch.as_tensor(np.asarray(tables[0]).reshape(64)).float()  # and the luma table\n        rounded = torch.sign(ratio) * torch.floor(ratio.abs() + 0.5)\n        levels.append(rounded.numpy().astype(np.int16).reshape(dct8.shape))\n    return levels\n'),
+    "11_ye": ("11.3", 'def relative_cost(edited, original, quality, lam):\n    pixels = original.shape[-2] * original.shape[-1]\n    distortion = mse(simulate(edited, quality, mode="smooth", rounding="soft"), original)  # no mask\n    rate = rate_net(dct_coefficients(edited), quality_to_tables(quality)) / pixels\n    plain = ye.content_lambda(original, quality, mse)\n    return ((distortion + lam * rate) / (plain["distortion"] + lam * plain["bpp"])).mean()\n'),
 }
 
 
