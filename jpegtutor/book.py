@@ -2,7 +2,8 @@
 
 ``book.toml`` is the single source of truth (see its header). From it:
 
-- :func:`sync` writes ``_toc.yml`` and ``_config.yml`` (Jupyter Book 1);
+- :func:`sync` writes ``_toc.yml`` and ``_config.yml`` (Jupyter Book 1) and every chapter's launch
+  cells (the Colab and Binder badges and the Colab setup cell, :func:`launch_cells`);
 - :func:`check` lists every way the repository has drifted from it (generated files edited or
   stale, chapter files missing or unlisted, MyST sources and notebooks disagreeing, notebooks
   committed without outputs);
@@ -243,6 +244,9 @@ def sync(root: str | os.PathLike | None = None) -> list[Path]:
         if not target.is_file() or target.read_text(encoding="utf-8") != text:
             target.write_text(text, encoding="utf-8")
             changed.append(target)
+    for chapter in manifest.ready:  # every chapter's launch badges and Colab setup cell, from book.toml
+        if chapter.md(manifest.root).is_file() and chapter.ipynb(manifest.root).is_file():
+            changed += _write_launch_cells(manifest, chapter)
     return changed
 
 
@@ -362,6 +366,7 @@ def check(root: str | os.PathLike | None = None) -> list[str]:
                 problems.append(f"chapter {chapter.file!r} is listed in book.toml but {f.name} is missing")
         if md.is_file() and nb.is_file():
             problems += _pair_problems(md, nb, chapter_table(manifest.root))
+            problems += _launch_problems(manifest, chapter)
     chapters_dir = manifest.root / "chapters"
     if chapters_dir.is_dir():
         for f in sorted(chapters_dir.glob("*")):
