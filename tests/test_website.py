@@ -54,6 +54,14 @@ def test_every_ready_chapter_has_a_page(site, repo):
         assert f"mybinder.org/v2/gh/{owner_repo}/{manifest.branch}?urlpath=lab/tree/{chapter.file}.ipynb" in page
 
 
+def test_the_instructor_and_visual_pages(site):
+    instructors = (site / "chapters" / "A2_instructors.html").read_text()
+    for text in ("jpegtutor assign build", "jpegtutor assign grade", "otter-grader", "02_dct", "14_neural_operators"):
+        assert text in instructors, text
+    visual = (site / "chapters" / "15b_visual.html").read_text()
+    assert visual.count("<img") >= 3 and "kodim23" in visual
+
+
 @pytest.fixture(scope="module")
 def server(site):
     class Quiet(http.server.SimpleHTTPRequestHandler):
