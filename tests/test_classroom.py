@@ -81,8 +81,13 @@ def test_the_student_version_holds_no_solution_and_no_hidden_test(built):
     for chapter in index:
         student = (out / "student" / f"{chapter}.ipynb").read_text()
         assert "BEGIN SOLUTION" not in student and "exercise-hidden-test" not in student
-        hidden = [c for c in classroom.read_assignment(ROOT / "chapters" / f"{chapter}.md").exercises[0].hidden]
-        assert hidden and hidden[0].strip().splitlines()[0] not in student, f"{chapter}: a hidden test leaked"
+        cases = [case for test in json.loads(student)["metadata"]["otter"]["tests"].values()
+                 for suite in test["suites"] for case in suite["cases"]]
+        assert cases and not any(case["hidden"] for case in cases), f"{chapter}: a hidden test leaked"
+        code = [c for c in nbformat.reads(student, as_version=4).cells if c.cell_type == "code"]
+        for exercise in classroom.read_assignment(ROOT / "chapters" / f"{chapter}.md").exercises:
+            for test in exercise.hidden:
+                assert not any(test.strip() in c.source for c in code), f"{chapter}: a hidden test of {exercise.number} leaked"
         assert "BEGIN SOLUTION" in (out / "instructor" / f"{chapter}.ipynb").read_text()
 
 
