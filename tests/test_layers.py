@@ -17,7 +17,7 @@ LAYERS = [
     {"rate", "eval"},
     {"train"},
     {"editors", "tables", "neuralop"},
-    {"cli", "experiments", "book", "viz", "widgets"},
+    {"cli", "experiments", "book", "classroom", "viz", "widgets"},
 ]
 LEVEL = {name: i for i, layer in enumerate(LAYERS) for name in layer}
 

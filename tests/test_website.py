@@ -10,6 +10,8 @@ solution is collapsed until clicked and that a chapter lists its references. A s
 from __future__ import annotations
 
 import functools
+import html
+import re
 import http.server
 import shutil
 import subprocess
@@ -55,7 +57,7 @@ def test_every_ready_chapter_has_a_page(site, repo):
 
 
 def test_the_instructor_and_visual_pages(site):
-    instructors = (site / "chapters" / "A2_instructors.html").read_text()
+    instructors = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", (site / "chapters" / "A2_instructors.html").read_text())))
     for text in ("jpegtutor assign build", "jpegtutor assign grade", "otter-grader", "02_dct", "14_neural_operators"):
         assert text in instructors, text
     visual = (site / "chapters" / "15b_visual.html").read_text()
