@@ -9,7 +9,7 @@ where a method declares one, and then the nearest it reaches; among the benchmar
 table index or a lambda) is
 encoded; a learned decoder reads libjpeg-optimized's file at that encoder's point. Writes
 ``data/results/visual/visual.json`` (per image and method: point, bpp, PSNR, MS-SSIM, LPIPS of the
-whole image) and ``crops.npz`` (the 128x128 crop of each decoded image, uint8; the crop is where
+whole image) and ``crops.npz`` (a 96x96 crop of each decoded image, uint8: the centre of the 128x128 window where
 libjpeg-optimized's squared error at the target is largest, so the artefacts show).
 """
 
@@ -32,7 +32,7 @@ from ..metrics.measure import measure_pixels
 from ..resources import repo_root
 
 IMAGES = ("kodim05", "kodim15", "kodim23")
-CROP = 128
+WINDOW, CROP = 128, 96  # the window is chosen on a 32-pixel grid; its centre CROP x CROP is kept
 
 
 def _bpp(data: bytes, image) -> float:
@@ -83,15 +83,17 @@ def _search(method, image, target: float, points=()) -> tuple:
 
 
 def _crop_window(original, decoded) -> tuple[int, int]:
-    """Top-left corner of the CROP x CROP window (on a 32-pixel grid) with the largest squared error."""
+    """Top-left corner of the CROP x CROP centre of the WINDOW x WINDOW window (on a 32-pixel grid)
+    with the largest squared error."""
     error = ((original.astype(np.float64) - decoded) ** 2).sum(axis=2)
     best, corner = -1.0, (0, 0)
-    for y in range(0, error.shape[0] - CROP + 1, 32):
-        for x in range(0, error.shape[1] - CROP + 1, 32):
-            total = error[y:y + CROP, x:x + CROP].sum()
+    for y in range(0, error.shape[0] - WINDOW + 1, 32):
+        for x in range(0, error.shape[1] - WINDOW + 1, 32):
+            total = error[y:y + WINDOW, x:x + WINDOW].sum()
             if total > best:
                 best, corner = total, (y, x)
-    return corner
+    margin = (WINDOW - CROP) // 2
+    return corner[0] + margin, corner[1] + margin
 
 
 def run(target: float = 0.35, only=None, out: Path | None = None, echo=print) -> dict:
