@@ -28,6 +28,7 @@ from .. import datasets, registry
 from ..eval import benchmark
 from ..image import read_image
 from ..jpeg.codec import decode as libjpeg_decode
+from ..metrics.bpp import bpp
 from ..metrics.measure import measure_pixels
 from ..resources import repo_root
 
@@ -36,7 +37,7 @@ WINDOW, CROP = 128, 96  # the window is chosen on a 32-pixel grid; its centre CR
 
 
 def _bpp(data: bytes, image) -> float:
-    return 8 * len(data) / (image.shape[0] * image.shape[1])
+    return bpp(len(data), *image.shape[:2])
 
 
 def _search(method, image, target: float, points=()) -> tuple:
